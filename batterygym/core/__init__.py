@@ -1,0 +1,10 @@
+"""The one model every env and MILP shares: battery physics, tariffs, scenarios, money."""
+from batterygym.core.battery import BatteryParams, power_bounds, step_battery
+from batterygym.core.generators import IndustrialSiteConfig, generate_industrial
+from batterygym.core.industrial import IndustrialScenario, cost_breakdown, settle_step, simulate, terminal_credit
+from batterygym.core.tariff import TOUTariff
+
+__all__ = [
+    "BatteryParams", "IndustrialScenario", "IndustrialSiteConfig", "TOUTariff", "cost_breakdown",
+    "generate_industrial", "power_bounds", "settle_step", "simulate", "step_battery", "terminal_credit",
+]

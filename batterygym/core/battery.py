@@ -1,0 +1,180 @@
+"""The one battery model: parameters, feasible power and the state update.
+
+Every setting's env steps a battery with :func:`power_bounds` and :func:`step_battery`, and every
+MILP writes the same equations from the same :class:`BatteryParams` coefficients, so an env and its
+optimiser can never disagree on physics.
+
+Conventions: energy ``E`` in kWh, power in kW, ``dt`` in hours, signed power ``p > 0`` charges and
+``p < 0`` discharges; ``c = max(p, 0)``, ``d = max(-p, 0)`` (never both in one step).
+
+    E' = E + eta_c * c * dt - d * dt / eta_d
+    SoH' = SoH - fade_per_kwh * (c + d) * dt - calendar_fade_per_day * dt / 24
+    soc_min * Cap_nom * SoH' <= E' <= soc_max * Cap_nom * SoH'
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from batterygym.core.validation import check_fraction, check_nonnegative, check_positive
+
+
+@dataclass(frozen=True)
+class BatteryParams:
+    """One battery (or pack) and its initial state.
+
+    ``capacity_kwh`` is the nominal (new) capacity; the usable capacity is ``soh * capacity_kwh``.
+    ``fade_per_cycle`` is the state of health lost per equivalent full cycle of nominal capacity
+    (``2 * capacity_kwh`` kWh of throughput); ``degradation_cost_per_kwh`` is paid on every kWh
+    charged or discharged. ``max_cycles_per_day`` caps the energy charged per episode at
+    ``max_cycles_per_day * days * soh * capacity_kwh`` (None: no cap).
+    """
+
+    capacity_kwh: float = 500.0
+    p_charge_kw: float = 200.0
+    p_discharge_kw: float = 200.0
+    eta_charge: float = 0.95
+    eta_discharge: float = 0.95
+    soc_min: float = 0.1
+    soc_max: float = 0.9
+    soc0: float = 0.5
+    soh0: float = 0.8
+    soh_end_of_life: float = 0.6
+    degradation_cost_per_kwh: float = 0.0107
+    fade_per_cycle: float = 0.2 / 3000
+    calendar_fade_per_day: float = 0.02 / 365
+    max_cycles_per_day: float | None = 1.0
+
+    def __post_init__(self) -> None:
+        check_positive("capacity_kwh", self.capacity_kwh)
+        check_nonnegative("p_charge_kw", self.p_charge_kw)
+        check_nonnegative("p_discharge_kw", self.p_discharge_kw)
+        for name in ("eta_charge", "eta_discharge"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0.0 < value <= 1.0):
+                raise ValueError(f"{name} must be in (0, 1], got {value!r}")
+        for name in ("soc_min", "soc_max", "soc0", "soh0", "soh_end_of_life"):
+            check_fraction(name, getattr(self, name))
+        if self.soc_min >= self.soc_max:
+            raise ValueError(
+                f"soc_min must be below soc_max, got soc_min={self.soc_min!r} >= soc_max={self.soc_max!r}"
+            )
+        if not self.soc_min <= self.soc0 <= self.soc_max:
+            raise ValueError(
+                f"soc0 must lie in [soc_min, soc_max] = [{self.soc_min}, {self.soc_max}], got {self.soc0!r}"
+            )
+        if self.soh0 <= 0.0:
+            raise ValueError(f"soh0 must be positive, got {self.soh0!r}")
+        check_nonnegative("degradation_cost_per_kwh", self.degradation_cost_per_kwh)
+        check_nonnegative("fade_per_cycle", self.fade_per_cycle)
+        check_nonnegative("calendar_fade_per_day", self.calendar_fade_per_day)
+        if self.fade_per_cycle >= 0.5:
+            raise ValueError(f"fade_per_cycle must be below 0.5, got {self.fade_per_cycle!r}")
+        if self.max_cycles_per_day is not None:
+            check_nonnegative("max_cycles_per_day", self.max_cycles_per_day)
+
+    @classmethod
+    def second_life(
+        cls,
+        capacity_kwh: float = 500.0,
+        power_kw: float = 200.0,
+        price_eur_per_kwh: float = 80.0,
+        cycle_life: float = 3000.0,
+        **overrides: float,
+    ) -> BatteryParams:
+        """A repurposed EV pack priced per kWh of remaining capacity, worn from SoH 0.8 to 0.6.
+
+        The degradation cost spreads the pack's price over the throughput it delivers before end of
+        life: ``price * soh0 * Cap / ((soh0 - soh_eol) * 2 * Cap / fade_per_cycle)``.
+        """
+        check_positive("cycle_life", cycle_life)
+        soh0 = overrides.pop("soh0", 0.8)
+        soh_eol = overrides.pop("soh_end_of_life", 0.6)
+        fade = (soh0 - soh_eol) / cycle_life
+        cost = price_eur_per_kwh * soh0 * fade / (2.0 * (soh0 - soh_eol))
+        return cls(
+            capacity_kwh=capacity_kwh,
+            p_charge_kw=power_kw,
+            p_discharge_kw=power_kw,
+            soh0=soh0,
+            soh_end_of_life=soh_eol,
+            fade_per_cycle=fade,
+            degradation_cost_per_kwh=cost,
+            **overrides,
+        )
+
+    def with_state(self, soc: float, soh: float) -> BatteryParams:
+        """The same battery starting from another state (rolling horizons, multi-day runs)."""
+        return replace(self, soc0=soc, soh0=soh)
+
+    # Coefficients shared by the env's step and the MILP's constraints.
+    @property
+    def e0_kwh(self) -> float:
+        """Initial stored energy."""
+        return self.soc0 * self.soh0 * self.capacity_kwh
+
+    @property
+    def fade_per_kwh(self) -> float:
+        """State of health lost per kWh of throughput (charge plus discharge)."""
+        return self.fade_per_cycle / (2.0 * self.capacity_kwh)
+
+    def calendar_fade(self, dt: float) -> float:
+        """State of health lost to calendar ageing in one step of ``dt`` hours."""
+        return self.calendar_fade_per_day * dt / 24.0
+
+    def charge_budget_kwh(self, days: float) -> float:
+        """Energy that may be charged in an episode of ``days`` (inf without a cap)."""
+        if self.max_cycles_per_day is None:
+            return math.inf
+        return self.max_cycles_per_day * days * self.soh0 * self.capacity_kwh
+
+
+def power_bounds(
+    b: BatteryParams,
+    e: float,
+    soh: float,
+    dt: float,
+    charge_max_kw: float,
+    discharge_max_kw: float,
+    budget_kwh: float,
+) -> tuple[float, float]:
+    """Feasible interval ``[lo, hi]`` of signed power for one step.
+
+    ``charge_max_kw``/``discharge_max_kw`` are the limits of the battery and its site (ratings,
+    connection, no export); ``budget_kwh`` is the charge energy still allowed. The interval holds
+    every power that keeps next step's energy inside next step's SoC window. It contains 0 unless
+    calendar fade lowers the ceiling below the stored energy, which then forces a small discharge.
+    """
+    kc = b.capacity_kwh
+    soh_idle = soh - b.calendar_fade(dt)
+    half_fade = 0.5 * b.fade_per_cycle  # = capacity_kwh * fade_per_kwh
+    head = b.soc_max * kc * soh_idle - e  # room under the ceiling if idle
+    floor_room = e - b.soc_min * kc * soh_idle  # energy above the floor if idle
+    if floor_room < 0.0:
+        floor_room = 0.0
+    d_hi = floor_room / (dt * (1.0 / b.eta_discharge - b.soc_min * half_fade))
+    if discharge_max_kw < d_hi:
+        d_hi = discharge_max_kw
+    if head >= 0.0:
+        c_hi = head / (dt * (b.eta_charge + b.soc_max * half_fade))
+        if charge_max_kw < c_hi:
+            c_hi = charge_max_kw
+        if budget_kwh < c_hi * dt:
+            c_hi = budget_kwh / dt if budget_kwh > 0.0 else 0.0
+        return -d_hi, c_hi
+    d_lo = -head / (dt * (1.0 / b.eta_discharge - b.soc_max * half_fade))
+    if d_lo > d_hi:
+        d_lo = d_hi  # infeasible site limits; scenario validation rules this out
+    return -d_hi, -d_lo
+
+
+def step_battery(b: BatteryParams, e: float, soh: float, p: float, dt: float) -> tuple[float, float]:
+    """Next energy and state of health after signed power ``p`` for ``dt`` hours."""
+    if p >= 0.0:
+        e_next = e + b.eta_charge * p * dt
+        thr = p * dt
+    else:
+        e_next = e + p * dt / b.eta_discharge
+        thr = -p * dt
+    soh_next = soh - b.fade_per_kwh * thr - b.calendar_fade(dt)
+    return e_next, soh_next

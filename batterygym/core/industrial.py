@@ -1,0 +1,248 @@
+"""The industrial site: its scenario (one episode's parameters and series) and its money.
+
+A site imports ``g = load - pv + c - d`` from the grid (export when negative). Per step:
+
+    energy   = price_import * max(g, 0) * dt - price_export * max(-g, 0) * dt
+    demand   = demand_charge * max(0, max(g, 0) - peak_so_far)      (the peak's increment)
+    wear     = degradation_cost_per_kwh * (c + d) * dt
+    reward   = -(energy + demand + wear)   (+ terminal_value * (E_T - E_0) on the last step)
+
+Both the env and the MILP use these functions and limits; nothing here is duplicated elsewhere.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from batterygym.core.battery import BatteryParams, step_battery
+from batterygym.core.validation import as_series, check_nonnegative, check_positive
+
+
+@dataclass(frozen=True)
+class IndustrialScenario:
+    """One episode of an industrial site with a battery.
+
+    Series are per step (``dt_h`` hours each), in kW and EUR/kWh. ``demand_charge_eur_per_kw`` is
+    paid on the episode's peak import above ``initial_peak_kw``. Without ``allow_export`` the PV
+    surplus is curtailed and the battery never discharges more than the load.
+    ``charge_budget_kwh`` defaults to the battery's cycle cap over the episode;
+    ``terminal_value_eur_per_kwh`` (default: lowest import price times discharge efficiency)
+    credits energy left in the battery at the end, so no policy gains by emptying it.
+    """
+
+    load_kw: np.ndarray
+    price_import: np.ndarray
+    pv_kw: np.ndarray | None = None
+    price_export: np.ndarray | None = None
+    battery: BatteryParams = field(default_factory=BatteryParams)
+    connection_kw: float = 1000.0
+    demand_charge_eur_per_kw: float = 0.0
+    allow_export: bool = True
+    initial_peak_kw: float = 0.0
+    charge_budget_kwh: float | None = None
+    terminal_value_eur_per_kwh: float | None = None
+    start: str = "2025-01-06T00:00"
+    dt_h: float = 1.0
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        check_positive("dt_h", self.dt_h)
+        load = as_series("load_kw", self.load_kw, nonnegative=True)
+        n = load.shape[0]
+        set_(self, "load_kw", load)
+        set_(self, "price_import", as_series("price_import", self.price_import, n))
+        pv = np.zeros(n) if self.pv_kw is None else self.pv_kw
+        set_(self, "pv_kw", as_series("pv_kw", pv, n, nonnegative=True))
+        exp = np.zeros(n) if self.price_export is None or not self.allow_export else self.price_export
+        set_(self, "price_export", as_series("price_export", exp, n))
+        if not isinstance(self.battery, BatteryParams):
+            raise ValueError(f"battery must be a BatteryParams, got {type(self.battery).__name__}")
+        check_positive("connection_kw", self.connection_kw)
+        check_nonnegative("demand_charge_eur_per_kw", self.demand_charge_eur_per_kw)
+        check_nonnegative("initial_peak_kw", self.initial_peak_kw)
+        try:
+            np.datetime64(self.start)
+        except ValueError:
+            raise ValueError(f"start must be an ISO timestamp, got {self.start!r}") from None
+        net = self.load_kw - self.pv_kw
+        if net.max() > self.connection_kw:
+            t = int(net.argmax())
+            raise ValueError(
+                f"load_kw - pv_kw = {net[t]:.6g} kW at step {t} exceeds connection_kw = {self.connection_kw}"
+            )
+        if self.allow_export and net.min() < -self.connection_kw:
+            t = int(net.argmin())
+            raise ValueError(
+                f"pv_kw - load_kw = {-net[t]:.6g} kW at step {t} exceeds connection_kw = {self.connection_kw}"
+            )
+        above = np.flatnonzero(self.price_export > self.price_import)
+        if above.size:
+            t = int(above[0])
+            raise ValueError(
+                f"price_export ({self.price_export[t]!r}) exceeds price_import ({self.price_import[t]!r}) "
+                f"at step {t}: importing to export would pay, which no meter allows"
+            )
+        if not self.allow_export and self.price_import.min() < 0:
+            t = int(self.price_import.argmin())
+            raise ValueError(
+                f"price_import is negative ({self.price_import[t]!r}) at step {t} while allow_export=False: "
+                "curtailing PV to import would pay; allow export (at a price <= import) instead"
+            )
+        if self.charge_budget_kwh is None:
+            set_(self, "charge_budget_kwh", self.battery.charge_budget_kwh(self.days))
+        else:
+            budget = float(self.charge_budget_kwh)
+            if math.isnan(budget) or budget < 0:
+                raise ValueError(f"charge_budget_kwh must be non-negative, got {self.charge_budget_kwh!r}")
+            set_(self, "charge_budget_kwh", budget)
+        if self.terminal_value_eur_per_kwh is None:
+            value = float(self.price_import.min()) * self.battery.eta_discharge
+            set_(self, "terminal_value_eur_per_kwh", max(value, 0.0))
+        else:
+            check_nonnegative("terminal_value_eur_per_kwh", self.terminal_value_eur_per_kwh)
+        self._check_forced_discharge()
+
+    def _check_forced_discharge(self) -> None:
+        """Calendar fade can lower the SoC ceiling under a full battery: it must be able to discharge."""
+        b = self.battery
+        if b.calendar_fade_per_day == 0.0:
+            return
+        need = b.soc_max * b.capacity_kwh * b.calendar_fade(self.dt_h)
+        need /= self.dt_h * (1.0 / b.eta_discharge - 0.5 * b.soc_max * b.fade_per_cycle)
+        short = np.flatnonzero(self.discharge_limit_kw < need)
+        if short.size:
+            t = int(short[0])
+            raise ValueError(
+                f"at step {t} the battery cannot discharge the {need:.3g} kW that calendar fade may force "
+                f"(discharge limit {self.discharge_limit_kw[t]:.3g} kW: p_discharge_kw, or load_kw without "
+                "export); set calendar_fade_per_day=0 or allow export"
+            )
+
+    # Derived, read-only; shared by the env and the MILP.
+    @property
+    def n_steps(self) -> int:
+        return int(self.load_kw.shape[0])
+
+    @property
+    def days(self) -> float:
+        return self.n_steps * self.dt_h / 24.0
+
+    @cached_property
+    def net_kw(self) -> np.ndarray:
+        """Load minus PV: the import with the battery idle (negative: surplus)."""
+        return self.load_kw - self.pv_kw
+
+    @cached_property
+    def charge_limit_kw(self) -> np.ndarray:
+        """Largest charge per step: battery rating and grid connection."""
+        return np.minimum(self.battery.p_charge_kw, self.connection_kw - self.net_kw)
+
+    @cached_property
+    def discharge_limit_kw(self) -> np.ndarray:
+        """Largest discharge per step: rating and connection, or the load when export is barred."""
+        cap = self.connection_kw + self.net_kw if self.allow_export else self.load_kw
+        return np.minimum(self.battery.p_discharge_kw, cap)
+
+    @cached_property
+    def timestamps(self) -> pd.DatetimeIndex:
+        return pd.date_range(self.start, periods=self.n_steps, freq=pd.Timedelta(hours=self.dt_h))
+
+    @cached_property
+    def hour_of_day(self) -> np.ndarray:
+        ts = self.timestamps
+        return (ts.hour + ts.minute / 60.0).to_numpy(dtype=np.float64)
+
+    @cached_property
+    def day_of_week(self) -> np.ndarray:
+        return self.timestamps.dayofweek.to_numpy(dtype=np.float64)
+
+    def window(self, start: int, length: int, soc: float, soh: float, peak_kw: float,
+               budget_kwh: float) -> IndustrialScenario:
+        """The sub-episode ``[start, start + length)`` from a given state (rolling-horizon MPC)."""
+        end = min(start + length, self.n_steps)
+        sl = slice(start, end)
+        return IndustrialScenario(
+            load_kw=self.load_kw[sl], price_import=self.price_import[sl], pv_kw=self.pv_kw[sl],
+            price_export=self.price_export[sl], battery=self.battery.with_state(soc, soh),
+            connection_kw=self.connection_kw, demand_charge_eur_per_kw=self.demand_charge_eur_per_kw,
+            allow_export=self.allow_export, initial_peak_kw=peak_kw, charge_budget_kwh=budget_kwh,
+            terminal_value_eur_per_kwh=self.terminal_value_eur_per_kwh,
+            start=str(self.timestamps[start].isoformat()), dt_h=self.dt_h,
+        )
+
+
+def settle_step(s: IndustrialScenario, t: int, p: float, peak_kw: float) -> tuple[float, ...]:
+    """Money of step ``t`` with signed battery power ``p`` (kW) and the peak import so far.
+
+    Returns ``(import_kw, export_kw, energy_eur, demand_eur, wear_eur, new_peak_kw)``; energy is
+    net of export revenue. Scalar floats: the env calls it every step.
+    """
+    dt = s.dt_h
+    g = float(s.net_kw[t]) + p
+    if g >= 0.0:
+        imp, exp = g, 0.0
+        energy = float(s.price_import[t]) * g * dt
+    else:
+        imp, exp = 0.0, -g
+        energy = float(s.price_export[t]) * g * dt
+    if imp > peak_kw:
+        demand = s.demand_charge_eur_per_kw * (imp - peak_kw)
+        peak_kw = imp
+    else:
+        demand = 0.0
+    wear = s.battery.degradation_cost_per_kwh * abs(p) * dt
+    return imp, exp, energy, demand, wear, peak_kw
+
+
+def terminal_credit(s: IndustrialScenario, e_final_kwh: float) -> float:
+    """Value credited on the last step for the energy left in the battery (minus what it held)."""
+    return s.terminal_value_eur_per_kwh * (e_final_kwh - s.battery.e0_kwh)
+
+
+def simulate(s: IndustrialScenario, power_kw: np.ndarray) -> pd.DataFrame:
+    """Step a feasible signed power schedule through the model: the physical and money record.
+
+    Runs the same functions as the env, so a schedule's total ``reward`` is what the env pays.
+    """
+    power_kw = np.asarray(power_kw, dtype=np.float64)
+    if power_kw.shape != (s.n_steps,):
+        raise ValueError(f"power_kw must have shape ({s.n_steps},), got {power_kw.shape}")
+    b = s.battery
+    e, soh, peak = b.e0_kwh, b.soh0, s.initial_peak_kw
+    rows = []
+    for t in range(s.n_steps):
+        p = float(power_kw[t])
+        imp, exp, energy, demand, wear, peak = settle_step(s, t, p, peak)
+        e, soh = step_battery(b, e, soh, p, s.dt_h)
+        rows.append((p, imp, exp, e, soh, peak, energy, demand, wear))
+    df = pd.DataFrame(
+        rows,
+        columns=["battery_kw", "import_kw", "export_kw", "energy_kwh", "soh", "peak_kw",
+                 "energy_eur", "demand_eur", "degradation_eur"],
+        index=s.timestamps,
+    )
+    df.insert(0, "load_kw", s.load_kw)
+    df.insert(1, "pv_kw", s.pv_kw)
+    df.insert(2, "price_import", s.price_import)
+    df["soc"] = df["energy_kwh"] / (df["soh"] * b.capacity_kwh)
+    df["terminal_eur"] = 0.0
+    df.iloc[-1, df.columns.get_loc("terminal_eur")] = terminal_credit(s, e)
+    df["reward"] = -(df["energy_eur"] + df["demand_eur"] + df["degradation_eur"]) + df["terminal_eur"]
+    return df
+
+
+def cost_breakdown(schedule: pd.DataFrame) -> dict[str, float]:
+    """Episode totals of a :func:`simulate` record (costs positive, total = -return)."""
+    totals = {
+        "energy_eur": float(schedule["energy_eur"].sum()),
+        "demand_eur": float(schedule["demand_eur"].sum()),
+        "degradation_eur": float(schedule["degradation_eur"].sum()),
+        "terminal_credit_eur": float(schedule["terminal_eur"].sum()),
+    }
+    totals["total_cost_eur"] = -float(schedule["reward"].sum())
+    totals["peak_kw"] = float(schedule["peak_kw"].iloc[-1])
+    return totals
