@@ -15,6 +15,8 @@ from batterygym.core.industrial import IndustrialScenario, settle_step, terminal
 
 N_STATE = 4  # soc, soh, peak share, budget share
 N_TIME = 5  # hour sin/cos, weekday sin/cos, episode progress
+OBS_SOC, OBS_SOH, OBS_PEAK, OBS_BUDGET = 0, 1, 2, 3
+OBS_WINDOWS = N_STATE + N_TIME  # first index of the look-ahead windows (net load, import, export price)
 
 
 class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
@@ -132,7 +134,7 @@ class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
         x[:, 7] = np.cos(2 * np.pi * (dow + hours / 24) / 7)
         x[:, 8] = np.arange(n + 1) / n
         idx = np.minimum(np.arange(n + 1)[:, None] + np.arange(h)[None, :], n - 1)
-        base = N_STATE + N_TIME
+        base = OBS_WINDOWS
         x[:, base:base + h] = (s.net_kw / s.connection_kw)[idx]
         x[:, base + h:base + 2 * h] = s.price_import[idx]
         x[:, base + 2 * h:] = s.price_export[idx]

@@ -1,0 +1,1 @@
+"""Reports on episodes, the speed benchmark, the regret benchmark and their plots."""

@@ -1,0 +1,59 @@
+"""The ``batterygym`` command: parses arguments and hands each command to the module that owns it.
+
+Bad input (a ValueError from validation, a missing file) prints one line and exits with status 2,
+without a traceback; a solver failure exits with status 3.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# command path -> module owning it; each module has add_arguments(parser) and run(args) -> int
+COMMANDS = {
+    ("solve",): ("batterygym.benchmarks.episode", "Solve one episode: costs of idle, heuristics and the optimum"),
+    ("benchmark", "speed"): ("batterygym.benchmarks.speed", "Env steps/s and MILP build/solve seconds"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from batterygym import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="batterygym",
+        description="Battery-dispatch Gymnasium envs with exact MILP optima.",
+    )
+    parser.add_argument("--version", action="version", version=f"batterygym {__version__}")
+    top = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    groups: dict[str, argparse._SubParsersAction] = {}
+    for path, (module, help_text) in COMMANDS.items():
+        if len(path) == 1:
+            sub = top.add_parser(path[0], help=help_text, description=help_text)
+        else:
+            if path[0] not in groups:
+                group = top.add_parser(path[0], help=f"{path[0]} commands")
+                groups[path[0]] = group.add_subparsers(dest="subcommand", required=True, metavar="WHAT")
+            sub = groups[path[0]].add_parser(path[1], help=help_text, description=help_text)
+        mod = importlib.import_module(module)
+        mod.add_arguments(sub)
+        sub.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from batterygym.baselines.plan import SolverError
+
+    try:
+        return int(args._run(args) or 0)
+    except SolverError as exc:
+        print(f"batterygym: solver failed: {exc}", file=sys.stderr)
+        return 3
+    except (ValueError, FileNotFoundError, TypeError) as exc:
+        print(f"batterygym: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
