@@ -12,6 +12,10 @@ import sys
 # command path -> module owning it; each module has add_arguments(parser) and run(args) -> int
 COMMANDS = {
     ("solve",): ("batterygym.benchmarks.episode", "Solve one episode: costs of idle, heuristics and the optimum"),
+    ("train",): ("batterygym.agents.train", "Train PPO or SAC on an env and save the run"),
+    ("evaluate",): ("batterygym.agents.evaluate", "Score a trained run on held-out episodes against the optimum"),
+    ("benchmark",): ("batterygym.benchmarks.benchmark",
+                     "Train/load PPO and SAC, run the baseline ladder, print the regret table (the main job)"),
     ("benchmark", "speed"): ("batterygym.benchmarks.speed", "Env steps/s and MILP build/solve seconds"),
 }
 
@@ -25,19 +29,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"batterygym {__version__}")
     top = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    groups: dict[str, argparse._SubParsersAction] = {}
+    parsers: dict[str, argparse.ArgumentParser] = {}
+    children: dict[str, argparse._SubParsersAction] = {}
     for path, (module, help_text) in COMMANDS.items():
         if len(path) == 1:
             sub = top.add_parser(path[0], help=help_text, description=help_text)
-        else:
-            if path[0] not in groups:
-                group = top.add_parser(path[0], help=f"{path[0]} commands")
-                groups[path[0]] = group.add_subparsers(dest="subcommand", required=True, metavar="WHAT")
-            sub = groups[path[0]].add_parser(path[1], help=help_text, description=help_text)
-        mod = importlib.import_module(module)
+            parsers[path[0]] = sub
+        else:  # a sub-command of a command, e.g. `benchmark speed`
+            if path[0] not in children:
+                children[path[0]] = parsers[path[0]].add_subparsers(dest="subcommand", required=False,
+                                                                    metavar="WHAT")
+            sub = children[path[0]].add_parser(path[1], help=help_text, description=help_text)
+        try:
+            mod = importlib.import_module(module)
+        except ImportError as exc:  # one broken command must not take the others down
+            sub.set_defaults(_run=_unavailable(" ".join(path), exc))
+            continue
         mod.add_arguments(sub)
         sub.set_defaults(_run=mod.run)
     return parser
+
+
+def _unavailable(command: str, exc: ImportError):
+    def run(_args: argparse.Namespace) -> int:
+        raise ImportError(f"`batterygym {command}` is unavailable: {exc}")
+
+    return run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     except SolverError as exc:
         print(f"batterygym: solver failed: {exc}", file=sys.stderr)
         return 3
-    except (ValueError, FileNotFoundError, TypeError) as exc:
+    except (ValueError, FileNotFoundError, TypeError, ImportError) as exc:
         print(f"batterygym: error: {exc}", file=sys.stderr)
         return 2
 

@@ -2,9 +2,11 @@
 from batterygym.core.battery import BatteryParams, power_bounds, step_battery
 from batterygym.core.generators import IndustrialSiteConfig, generate_industrial
 from batterygym.core.industrial import IndustrialScenario, cost_breakdown, settle_step, simulate, terminal_credit
+from batterygym.core.io import load_industrial_csv
 from batterygym.core.tariff import TOUTariff
 
 __all__ = [
     "BatteryParams", "IndustrialScenario", "IndustrialSiteConfig", "TOUTariff", "cost_breakdown",
-    "generate_industrial", "power_bounds", "settle_step", "simulate", "step_battery", "terminal_credit",
+    "generate_industrial", "load_industrial_csv", "power_bounds", "settle_step", "simulate", "step_battery",
+    "terminal_credit",
 ]

@@ -27,7 +27,9 @@ class BatteryParams:
     ``fade_per_cycle`` is the state of health lost per equivalent full cycle of nominal capacity
     (``2 * capacity_kwh`` kWh of throughput); ``degradation_cost_per_kwh`` is paid on every kWh
     charged or discharged. ``max_cycles_per_day`` caps the energy charged per episode at
-    ``max_cycles_per_day * days * soh * capacity_kwh`` (None: no cap).
+    ``max_cycles_per_day * days * soh * capacity_kwh`` (None: no cap). ``calendar_fade_per_day``
+    is off by default: about 2 %/year is 0.04 % of capacity in a week, and a fading ceiling can force
+    a discharge the site cannot take (no load, no export), which the scenario then rejects.
     """
 
     capacity_kwh: float = 500.0
@@ -42,7 +44,7 @@ class BatteryParams:
     soh_end_of_life: float = 0.6
     degradation_cost_per_kwh: float = 0.0107
     fade_per_cycle: float = 0.2 / 3000
-    calendar_fade_per_day: float = 0.02 / 365
+    calendar_fade_per_day: float = 0.0
     max_cycles_per_day: float | None = 1.0
 
     def __post_init__(self) -> None:

@@ -124,7 +124,7 @@ def pv_profile(rng: np.random.Generator, cfg: IndustrialSiteConfig, hours: np.nd
     season = np.cos(2 * np.pi * (day_of_year - 172) / 365.25)  # 1 at midsummer
     half_day = 6.0 + 2.5 * season  # hours from solar noon to sunset (mid-latitude)
     x = (hours + 0.5 * cfg.dt_h - 13.0) / half_day
-    shape = np.cos(0.5 * np.pi * np.minimum(np.abs(x), 1.0)) ** 1.5
+    shape = np.where(np.abs(x) < 1.0, np.cos(0.5 * np.pi * np.minimum(np.abs(x), 1.0)) ** 1.5, 0.0)
     clear = 0.55 + 0.25 * season  # peak output share of kWp
     clouds = rng.beta(4.0, 1.6, cfg.n_days + 1)[day]
     return cfg.pv_kwp * clear * shape * clouds

@@ -83,13 +83,13 @@ class IndustrialScenario:
         if above.size:
             t = int(above[0])
             raise ValueError(
-                f"price_export ({self.price_export[t]!r}) exceeds price_import ({self.price_import[t]!r}) "
-                f"at step {t}: importing to export would pay, which no meter allows"
+                f"price_export ({float(self.price_export[t])!r}) exceeds price_import "
+                f"({float(self.price_import[t])!r}) at step {t}: importing to export would pay, which no meter allows"
             )
         if not self.allow_export and self.price_import.min() < 0:
             t = int(self.price_import.argmin())
             raise ValueError(
-                f"price_import is negative ({self.price_import[t]!r}) at step {t} while allow_export=False: "
+                f"price_import is negative ({float(self.price_import[t])!r}) at step {t} while allow_export=False: "
                 "curtailing PV to import would pay; allow export (at a price <= import) instead"
             )
         if self.charge_budget_kwh is None:
@@ -158,7 +158,7 @@ class IndustrialScenario:
 
     @cached_property
     def day_of_week(self) -> np.ndarray:
-        return self.timestamps.dayofweek.to_numpy(dtype=np.float64)
+        return self.timestamps.day_of_week.to_numpy(dtype=np.float64)
 
     def window(self, start: int, length: int, soc: float, soh: float, peak_kw: float,
                budget_kwh: float) -> IndustrialScenario:

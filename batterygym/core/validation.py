@@ -47,10 +47,10 @@ def as_series(name: str, values: object, length: int | None = None, nonnegative:
         raise ValueError(f"{name} is empty")
     bad = np.flatnonzero(~np.isfinite(arr))
     if bad.size:
-        raise ValueError(f"{name} has a non-finite value {arr[bad[0]]!r} at step {int(bad[0])}")
+        raise ValueError(f"{name} has a non-finite value {float(arr[bad[0]])!r} at step {int(bad[0])}")
     if nonnegative:
         neg = np.flatnonzero(arr < 0)
         if neg.size:
-            raise ValueError(f"{name} must be non-negative, got {arr[neg[0]]!r} at step {int(neg[0])}")
+            raise ValueError(f"{name} must be non-negative, got {float(arr[neg[0]])!r} at step {int(neg[0])}")
     arr.setflags(write=False)
     return arr

@@ -120,6 +120,7 @@ class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
         self.action_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
         self.scenario: IndustrialScenario | None = None
         self._t = 0
+        self._e, self._soh, self._peak, self._budget = 0.0, 1.0, 0.0, 0.0
 
     # ------------------------------------------------------------------ episode set-up
     def _exogenous(self, s: IndustrialScenario) -> np.ndarray:
@@ -209,6 +210,14 @@ class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
         if self.render_mode == "human":
             print(self._text(info))
         return self._obs(), reward + credit, terminated, False, info
+
+    @property
+    def state(self) -> dict[str, float]:
+        """The battery's and the bill's state now: what a rolling-horizon optimiser starts from."""
+        s = self.scenario
+        soc = self._e / (self._soh * s.battery.capacity_kwh) if s is not None else float("nan")
+        return {"t": self._t, "energy_kwh": self._e, "soc": soc, "soh": self._soh, "peak_kw": self._peak,
+                "budget_kwh": self._budget}
 
     # ------------------------------------------------------------------ rendering
     def _text(self, info: dict[str, float]) -> str:

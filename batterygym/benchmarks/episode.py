@@ -1,0 +1,294 @@
+"""``batterygym solve``: one episode's cost breakdown for idle, the heuristics and the exact optimum.
+
+The episode comes from the env (a seed) or from a site's CSV. Each heuristic plays it in the env,
+and its dispatch is settled again by the setting's ``simulate``, which must pay exactly what the
+env paid (the one-model rule, checked every run); the optimum's plan is replayed in the env the
+same way. The table, the MILP's status and timings are printed; ``--json`` and ``--plot`` save them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+REL_TOL_ROLLOUT = 1e-6  # simulate() against the env's own return
+REL_TOL_PLAN = 1e-5  # the plan's objective against its replay (the contract's tolerance)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What ``solve`` needs of a setting: its episode, its settlement and its breakdown."""
+
+    make_env: Callable[[argparse.Namespace], Any]  # args -> env, ready for reset(seed=args.seed)
+    describe: Callable[[Any, argparse.Namespace], str]  # (scenario, args) -> one line about the episode
+    schedule: Callable[[Any, np.ndarray], pd.DataFrame]  # (scenario, power per step) -> settled record
+    breakdown: Callable[[pd.DataFrame], dict[str, float]]  # record -> cost terms, total, peak
+    power_key: str = "battery_kw"  # the info key of the physical set-point the env applied
+
+
+# ---------------------------------------------------------------------------------------- industrial
+def _industrial_site(args: argparse.Namespace) -> dict[str, Any]:
+    """``IndustrialSiteConfig`` fields given on the command line."""
+    site: dict[str, Any] = {}
+    for opt, field in (("pv_kwp", "pv_kwp"), ("capacity_kwh", "capacity_kwh"), ("power_kw", "power_kw"),
+                       ("connection_kw", "connection_kw"), ("days", "n_days")):
+        value = getattr(args, opt)
+        if value is not None:
+            site[field] = value
+    if args.no_export:
+        site["allow_export"] = False
+    return site
+
+
+def _industrial_env(args: argparse.Namespace) -> Any:
+    import gymnasium as gym
+
+    import batterygym  # noqa: F401 - registers the ids
+    from batterygym.core.generators import IndustrialSiteConfig
+    from batterygym.core.io import load_industrial_csv
+    from batterygym.envs.industrial import IndustrialEnv
+
+    site = _industrial_site(args)
+    if args.csv is None:
+        cfg = IndustrialSiteConfig.from_kwargs(**site)
+        return gym.make("batterygym/Industrial-v0", max_episode_steps=cfg.n_steps, **site)
+    not_for_csv = [f"--{k.replace('_', '-')}" for k in ("days", "pv_kwp") if getattr(args, k) is not None]
+    if not_for_csv:
+        raise ValueError(f"{', '.join(not_for_csv)} cannot be used with --csv: the CSV gives the episode's "
+                         "length and PV")
+    battery = IndustrialSiteConfig.from_kwargs(
+        **{k: v for k, v in site.items() if k in ("capacity_kwh", "power_kw")}).battery()
+    scenario = load_industrial_csv(args.csv, battery=battery, connection_kw=args.connection_kw,
+                                   allow_export=False if args.no_export else None)
+    return IndustrialEnv(scenario=scenario)
+
+
+def _industrial_describe(s: Any, args: argparse.Namespace) -> str:
+    b = s.battery
+    source = f"CSV {args.csv}" if args.csv is not None else f"seed {args.seed}"
+    return (
+        f"industrial episode ({source}): {s.n_steps} steps of {s.dt_h:g} h from "
+        f"{s.timestamps[0]:%a %Y-%m-%d %H:%M}, peak load {s.load_kw.max():,.0f} kW, PV peak {s.pv_kw.max():,.0f} kW, "
+        f"export {'allowed' if s.allow_export else 'barred'}\n"
+        f"site: connection {s.connection_kw:,.0f} kW, demand charge {s.demand_charge_eur_per_kw:.3f} EUR/kW "
+        f"for the episode's peak; battery {b.capacity_kwh:,.0f} kWh / {b.p_charge_kw:,.0f} kW at SoH {b.soh0:.2f}, "
+        f"wear {b.degradation_cost_per_kwh:.4f} EUR/kWh"
+    )
+
+
+def _industrial_setting() -> Setting:
+    from batterygym.core.industrial import cost_breakdown, simulate
+
+    return Setting(make_env=_industrial_env, describe=_industrial_describe, schedule=simulate,
+                   breakdown=cost_breakdown)
+
+
+# setting name -> factory of its Setting (imported lazily: the CLI builds its parser from this module)
+SETTINGS: dict[str, Callable[[], Setting]] = {
+    "industrial": _industrial_setting,
+}
+
+
+# ---------------------------------------------------------------------------------------- command
+EXAMPLES = """\
+examples:
+  batterygym solve industrial --seed 3 --plot dispatch.png
+  batterygym solve industrial --csv site.csv --capacity-kwh 1000 --power-kw 400 --json costs.json
+
+A CSV has one row per step: timestamp (ISO 8601, evenly spaced), load_kw, price_eur_per_kwh and
+optionally pv_kw and export_price_eur_per_kwh (export is allowed when that column is present).
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``batterygym solve``."""
+    parser.epilog = EXAMPLES
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("setting", choices=sorted(SETTINGS), help="which setting's episode to solve")
+    src = parser.add_argument_group("episode")
+    src.add_argument("--seed", type=int, default=0, help="seed of the generated episode (default: 0)")
+    src.add_argument("--csv", type=Path, default=None, metavar="FILE",
+                     help="site data instead of a generated episode: columns timestamp, load_kw, price_eur_per_kwh "
+                          "and optionally pv_kw, export_price_eur_per_kwh")
+    src.add_argument("--days", type=int, default=None, help="episode length of a generated episode (default: 7)")
+    site = parser.add_argument_group("site")
+    site.add_argument("--pv-kwp", type=float, default=None, help="PV peak power of a generated site (default: 200)")
+    site.add_argument("--capacity-kwh", type=float, default=None, help="battery nominal capacity (default: 500)")
+    site.add_argument("--power-kw", type=float, default=None, help="battery charge/discharge rating (default: 200)")
+    site.add_argument("--connection-kw", type=float, default=None,
+                      help="grid connection (default: 1000; for a CSV 1.25 x its peak net load, rounded up)")
+    site.add_argument("--no-export", action="store_true", help="bar export to the grid (PV surplus is curtailed)")
+    out = parser.add_argument_group("output")
+    out.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS",
+                     help="MILP time limit (default: 60)")
+    out.add_argument("--json", type=Path, default=None, metavar="FILE", help="write the breakdown as JSON")
+    out.add_argument("--plot", type=Path, default=None, metavar="FILE",
+                     help="save the dispatch plot of every policy (format from the suffix, e.g. .png)")
+
+
+def _close(a: float, b: float, rel: float) -> bool:
+    return abs(a - b) <= rel * max(1.0, abs(a), abs(b))
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Reject bad options before the solve, so a typo costs no time."""
+    if not (args.time_limit > 0 and math.isfinite(args.time_limit)):
+        raise ValueError(f"--time-limit must be a positive number of seconds, got {args.time_limit!r}")
+    if args.plot is not None:
+        from matplotlib.figure import Figure
+
+        formats = Figure().canvas.get_supported_filetypes()
+        suffix = args.plot.suffix.lower().lstrip(".")
+        if suffix not in formats:
+            raise ValueError(f"--plot {args.plot}: unknown image format {suffix or '(no suffix)'!r}; "
+                             f"use one of {', '.join(sorted(formats))}")
+    for opt in ("json", "plot"):
+        target = getattr(args, opt)
+        if target is not None and target.is_dir():
+            raise ValueError(f"--{opt} {target} is a directory, expected a file name")
+
+
+def play(env: Any, policy: Callable[[np.ndarray], np.ndarray], seed: int, setting: Setting,
+         name: str) -> tuple[float, pd.DataFrame]:
+    """Roll ``policy`` out in ``env`` and settle its dispatch with the setting's model.
+
+    Raises ``AssertionError`` when the settled record does not pay the env's return (the env and
+    the model disagree: a bug, never bad input).
+    """
+    from batterygym.baselines.heuristics import rollout
+
+    total, infos = rollout(env, policy, seed=seed)
+    power = np.array([info[setting.power_key] for info in infos], dtype=np.float64)
+    schedule = setting.schedule(env.unwrapped.scenario, power)
+    settled = float(schedule["reward"].sum())
+    if not _close(settled, total, REL_TOL_ROLLOUT):
+        raise AssertionError(f"one-model rule broken for {name!r}: the env returned {total!r} but the same "
+                             f"dispatch settles to {settled!r}")
+    return total, schedule
+
+
+def _replay(actions: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    it = iter(actions)
+    return lambda obs: next(it)
+
+
+def cost_table(breakdowns: dict[str, dict[str, float]], reference: str = "idle",
+               optimum: str = "optimal") -> pd.DataFrame:
+    """One row per policy: cost terms, total, peak, saving against ``reference``, share of the optimum's."""
+    df = pd.DataFrame.from_dict(breakdowns, orient="index")
+    df["saving_eur"] = df.loc[reference, "total_cost_eur"] - df["total_cost_eur"]
+    best = float(df.loc[optimum, "saving_eur"])
+    df["share_of_optimum"] = df["saving_eur"] / best if abs(best) > 1e-9 else float("nan")
+    return df
+
+
+def format_table(df: pd.DataFrame) -> str:
+    """The cost table as printed: EUR with cents, kW whole, the share in percent."""
+    shown = pd.DataFrame({
+        "energy EUR": df["energy_eur"],
+        "demand EUR": df["demand_eur"],
+        "degradation EUR": df["degradation_eur"],
+        "terminal credit EUR": df["terminal_credit_eur"],
+        "total cost EUR": df["total_cost_eur"],
+        "peak kW": df["peak_kw"],
+        "saving vs idle EUR": df["saving_eur"],
+        "share of optimum": df["share_of_optimum"],
+    })
+    money = "{:,.2f}".format
+    formatters = {c: money for c in shown.columns if c.endswith("EUR")}
+    formatters["peak kW"] = "{:,.1f}".format
+    formatters["share of optimum"] = lambda x: "n/a" if not math.isfinite(x) else f"{100 * x:.1f} %"
+    return shown.to_string(formatters=formatters)
+
+
+def _json_clean(value: Any) -> Any:
+    """Plain JSON: non-finite floats become null, numpy scalars python numbers."""
+    if isinstance(value, dict):
+        return {str(k): _json_clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_clean(v) for v in value]
+    if isinstance(value, (np.integer, np.floating)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    """Solve one episode and print its cost table; see the module docstring."""
+    from batterygym.baselines import solve_optimal
+    from batterygym.baselines.heuristics import heuristics_for
+
+    _check_outputs(args)
+    setting = SETTINGS[args.setting]()
+    env = setting.make_env(args)
+    try:
+        returns: dict[str, float] = {}
+        schedules: dict[str, pd.DataFrame] = {}
+        for name, policy in heuristics_for(env).items():
+            returns[name], schedules[name] = play(env, policy, args.seed, setting, name)
+        scenario = env.unwrapped.scenario
+        plan = solve_optimal(scenario, time_limit=args.time_limit)
+        returns["optimal"], schedules["optimal"] = play(env, _replay(plan.actions), args.seed, setting, "optimal")
+    finally:
+        env.close()
+    if not _close(returns["optimal"], plan.objective, REL_TOL_PLAN):
+        raise AssertionError(f"the plan's objective {plan.objective!r} differs from its replay in the env "
+                             f"{returns['optimal']!r}")
+    table = cost_table({name: setting.breakdown(df) for name, df in schedules.items()})
+
+    print(setting.describe(scenario, args))
+    print()
+    print(format_table(table))
+    print("total cost = energy + demand + degradation - terminal credit (the energy left in the battery, valued "
+          "against its start; < 0: it ended emptier)")
+    print()
+    print(f"MILP: {plan.status}, objective {plan.objective:,.2f} EUR (replayed in the env: "
+          f"{returns['optimal']:,.2f}), gap {plan.mip_gap:.1e}, build {plan.build_seconds:.2f} s, "
+          f"solve {plan.solve_seconds:.2f} s (LP rounds {int(plan.details.get('rounds', 0))}, "
+          f"binaries added {int(plan.details.get('binaries', 0))})")
+
+    if args.json is not None:
+        report = {
+            "setting": args.setting,
+            "source": {"csv": str(args.csv)} if args.csv is not None else {"seed": args.seed},
+            "scenario": {
+                "start": str(scenario.timestamps[0].isoformat()), "n_steps": scenario.n_steps,
+                "dt_h": scenario.dt_h, "connection_kw": scenario.connection_kw,
+                "demand_charge_eur_per_kw": scenario.demand_charge_eur_per_kw,
+                "allow_export": scenario.allow_export, "charge_budget_kwh": scenario.charge_budget_kwh,
+                "terminal_value_eur_per_kwh": scenario.terminal_value_eur_per_kwh,
+                "battery": asdict(scenario.battery),
+            },
+            "policies": {name: {"return_eur": returns[name], **row} for name, row in
+                         table.to_dict(orient="index").items()},
+            "solver": {"status": plan.status, "objective_eur": plan.objective, "mip_gap": plan.mip_gap,
+                       "build_seconds": plan.build_seconds, "solve_seconds": plan.solve_seconds,
+                       **plan.details},
+        }
+        _write(args.json, lambda p: p.write_text(json.dumps(_json_clean(report), indent=2, allow_nan=False) + "\n"))
+        print(f"wrote {args.json}")
+    if args.plot is not None:
+        from batterygym.benchmarks.plots import plot_dispatch
+
+        source = f"CSV {args.csv.name}" if args.csv is not None else f"seed {args.seed}"
+        title = f"batterygym {args.setting}: {source}, {scenario.timestamps[0]:%Y-%m-%d}, {scenario.days:g} days"
+        _write(args.plot, lambda p: plot_dispatch(schedules, p, title=title))
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _write(path: Path, write: Callable[[Path], Any]) -> None:
+    """Write an output, creating its folder; an unwritable path is bad input (one line, exit 2)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(path)
+    except OSError as exc:
+        raise ValueError(f"cannot write {path}: {exc.strerror or exc}") from None

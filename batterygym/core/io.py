@@ -1,0 +1,259 @@
+"""Industrial site data from CSV files: loading with validation, and an example file to start from.
+
+The format, one row per step (a header row first; other columns are ignored):
+
+=============================  ========  =====================================================
+column                         required  meaning
+=============================  ========  =====================================================
+``timestamp``                  yes       ISO 8601 start of the step, sorted, unique and equally
+                                         spaced (the step length ``dt_h`` is inferred from it)
+``load_kw``                    yes       site load, kW, >= 0
+``price_eur_per_kwh``          yes       import price, EUR/kWh
+``pv_kw``                      no        on-site PV output, kW, >= 0 (0 without the column)
+``export_price_eur_per_kwh``   no        export price, EUR/kWh; its presence allows export
+=============================  ========  =====================================================
+
+Time-zone offsets are allowed (the spacing is checked in absolute time, so a DST change is no gap);
+the episode's clock (the env's hour and weekday features) starts at the first row's local time.
+Every bad input raises a ``ValueError`` that names the file, the column and the offending value and
+line, so the CLI can print it as one line. Lines are counted as in a text editor (the header is 1).
+"""
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+from dataclasses import fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from batterygym.core.battery import BatteryParams
+from batterygym.core.generators import IndustrialSiteConfig, generate_industrial
+from batterygym.core.industrial import IndustrialScenario
+from batterygym.core.tariff import TOUTariff
+
+TIMESTAMP = "timestamp"
+LOAD = "load_kw"
+PRICE = "price_eur_per_kwh"
+PV = "pv_kw"
+EXPORT_PRICE = "export_price_eur_per_kwh"
+REQUIRED_COLUMNS = (TIMESTAMP, LOAD, PRICE)
+OPTIONAL_COLUMNS = (PV, EXPORT_PRICE)
+
+CONNECTION_HEADROOM = 1.25
+_STEP = re.compile(r"at step (\d+)")
+# IndustrialScenario fields the file fills in; the others may be passed as scenario_options
+_FROM_FILE = {"load_kw", "price_import", "pv_kw", "price_export", "start", "dt_h",
+              "battery", "connection_kw", "demand_charge_eur_per_kw", "allow_export"}
+
+
+def default_connection_kw(net_kw: np.ndarray, allow_export: bool) -> float:
+    """A grid connection for a site whose connection size is not given.
+
+    ``1.25 x`` the largest net import (load - PV), or the largest export (PV - load) when export is
+    allowed if that is larger, rounded up to two significant figures (766 kW -> 770, 1263 -> 1300);
+    at least 1 kW. The headroom leaves the battery room to charge at the site's peak hours.
+    """
+    need = float(np.max(net_kw))
+    if allow_export:
+        need = max(need, float(-np.min(net_kw)))
+    need *= CONNECTION_HEADROOM
+    if need <= 1.0:
+        return 1.0
+    unit = 10.0 ** (math.floor(math.log10(need)) - 1)
+    return math.ceil(round(need / unit, 9)) * unit
+
+
+def _parse_number(path: Path, column: str, cell: str, line: int, nonnegative: bool) -> float:
+    text = cell.strip()
+    where = f"{path}: column {column!r}, line {line}"
+    if not text:
+        raise ValueError(f"{where}: empty cell (every row needs a value in every column)")
+    try:
+        value = float(text)
+    except ValueError:
+        hint = " (use '.' as the decimal separator)" if "," in text else ""
+        raise ValueError(f"{where}: {text!r} is not a number{hint}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: {text!r} is not a finite number")
+    if nonnegative and value < 0:
+        raise ValueError(f"{where}: {text!r} is negative; {column} must be >= 0")
+    return value
+
+
+def _parse_timestamps(path: Path, cells: list[str], lines: list[int]) -> tuple[str, float]:
+    """The first timestamp (ISO, wall-clock time) and the step in hours, checked for regularity."""
+    stamps: list[datetime] = []
+    for cell, line in zip(cells, lines, strict=True):
+        text = cell.strip()
+        where = f"{path}: column {TIMESTAMP!r}, line {line}"
+        if not text:
+            raise ValueError(f"{where}: empty cell (every row needs a timestamp)")
+        try:
+            stamp = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{where}: {text!r} is not an ISO 8601 timestamp (e.g. 2025-01-06T13:00)") from None
+        if stamps and (stamp.tzinfo is None) != (stamps[0].tzinfo is None):
+            raise ValueError(f"{where}: {text!r} mixes time-zone-aware and naive timestamps")
+        stamps.append(stamp)
+    if len(stamps) < 2:
+        raise ValueError(f"{path}: needs at least two rows to infer the step length, got {len(stamps)}")
+    step = (stamps[1] - stamps[0]).total_seconds()
+    for i in range(1, len(stamps)):
+        gap = (stamps[i] - stamps[i - 1]).total_seconds()
+        where = f"{path}: column {TIMESTAMP!r}, line {lines[i]}"
+        value = cells[i].strip()
+        if gap == 0:
+            raise ValueError(f"{where}: duplicate timestamp {value!r} (also on line {lines[i - 1]})")
+        if gap < 0:
+            raise ValueError(f"{where}: timestamps are not sorted: {value!r} comes after {cells[i - 1].strip()!r}")
+        if gap != step:
+            raise ValueError(
+                f"{where}: irregular spacing: {value!r} is {gap / 3600:g} h after the previous row, "
+                f"expected {step / 3600:g} h (the first rows' step)"
+            )
+    first = stamps[0].replace(tzinfo=None)  # wall-clock time of the first step
+    whole_minute = first.second == 0 and first.microsecond == 0
+    return first.isoformat(timespec="minutes" if whole_minute else "auto"), step / 3600.0
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header (stripped, lower-case), data rows and their line numbers; blank lines are skipped."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            header: list[str] | None = None
+            rows: list[list[str]] = []
+            lines: list[int] = []
+            for row in reader:
+                if not row or all(not cell.strip() for cell in row) and len(row) == 1:
+                    continue
+                if header is None:
+                    header = [cell.strip().lower() for cell in row]
+                    n_header_lines = reader.line_num
+                    continue
+                rows.append(row)
+                lines.append(reader.line_num)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise ValueError(f"{path}: not a readable CSV file: {exc}") from None
+    if header is None:
+        raise ValueError(f"{path}: the file is empty; expected a header row with {', '.join(REQUIRED_COLUMNS)}")
+    seen: set[str] = set()
+    for name in header:
+        if name and name in seen:
+            raise ValueError(f"{path}: column {name!r} appears twice in the header (line {n_header_lines})")
+        seen.add(name)
+    return header, rows, lines
+
+
+def load_industrial_csv(
+    path: str | os.PathLike[str],
+    *,
+    battery: BatteryParams | None = None,
+    connection_kw: float | None = None,
+    demand_charge_eur_per_kw: float | None = None,
+    allow_export: bool | None = None,
+    **scenario_options: Any,
+) -> IndustrialScenario:
+    """An :class:`IndustrialScenario` from a site's CSV (format in the module docstring).
+
+    Defaults for what a CSV does not say: ``battery`` is ``IndustrialSiteConfig().battery()`` (the
+    env's second-life pack); ``connection_kw`` is :func:`default_connection_kw` of the data;
+    ``demand_charge_eur_per_kw`` is ``TOUTariff().demand_charge_eur_per_kw_month`` pro-rated to the
+    data's length (:meth:`TOUTariff.demand_charge_for`); ``allow_export`` is whether the file has an
+    ``export_price_eur_per_kwh`` column (allowed without it, export earns 0). ``scenario_options``
+    are the other :class:`IndustrialScenario` fields (``initial_peak_kw``, ``charge_budget_kwh``,
+    ``terminal_value_eur_per_kwh``). Bad data raises ``ValueError`` naming file, column, value, line.
+    """
+    path = Path(path)
+    known = {f.name for f in fields(IndustrialScenario)} - _FROM_FILE
+    unknown = sorted(set(scenario_options) - known)
+    if unknown:
+        raise TypeError(f"unknown scenario option(s) {unknown}; known: {sorted(known)}")
+    if not path.exists():
+        raise FileNotFoundError(f"industrial CSV not found: {path}")
+    if not path.is_file():
+        raise ValueError(f"{path} is not a file")
+
+    header, rows, lines = _read_rows(path)
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        found = ", ".join(repr(c) for c in header) or "none"
+        hint = " (the file must be comma-separated)" if len(header) == 1 and ";" in header[0] else ""
+        raise ValueError(
+            f"{path}: missing column(s) {', '.join(repr(c) for c in missing)}; required: "
+            f"{', '.join(REQUIRED_COLUMNS)} (optional: {', '.join(OPTIONAL_COLUMNS)}); found: {found}{hint}"
+        )
+    if not rows:
+        raise ValueError(f"{path}: no data rows after the header")
+    width = len(header)
+    for row, line in zip(rows, lines, strict=True):
+        if len(row) != width:
+            raise ValueError(
+                f"{path}: line {line} has {len(row)} field(s) but the header has {width} "
+                f"({', '.join(header)}); mismatched lengths"
+            )
+    col = {name: i for i, name in enumerate(header)}
+
+    def numbers(name: str, nonnegative: bool = False) -> np.ndarray:
+        i = col[name]
+        pairs = zip(rows, lines, strict=True)
+        return np.array([_parse_number(path, name, row[i], line, nonnegative) for row, line in pairs])
+
+    start, dt_h = _parse_timestamps(path, [row[col[TIMESTAMP]] for row in rows], lines)
+    load = numbers(LOAD, nonnegative=True)
+    price = numbers(PRICE)
+    pv = numbers(PV, nonnegative=True) if PV in col else None
+    export = numbers(EXPORT_PRICE) if EXPORT_PRICE in col else None
+    if allow_export is None:
+        allow_export = export is not None
+
+    battery = IndustrialSiteConfig().battery() if battery is None else battery
+    net = load - (pv if pv is not None else 0.0)
+    if connection_kw is None:
+        connection_kw = default_connection_kw(net, allow_export)
+    if demand_charge_eur_per_kw is None:
+        demand_charge_eur_per_kw = TOUTariff().demand_charge_for(len(rows) * dt_h / 24.0)
+    try:
+        return IndustrialScenario(
+            load_kw=load, price_import=price, pv_kw=pv, price_export=export, battery=battery,
+            connection_kw=connection_kw, demand_charge_eur_per_kw=demand_charge_eur_per_kw,
+            allow_export=allow_export, start=start, dt_h=dt_h, **scenario_options,
+        )
+    except ValueError as exc:  # a scenario-level check: point its steps (data rows from 0) at file lines
+        def at_line(match: re.Match[str]) -> str:
+            step = int(match.group(1))
+            return f"{match.group(0)} (line {lines[step]})" if step < len(lines) else match.group(0)
+
+        raise ValueError(f"{path}: {_STEP.sub(at_line, str(exc))}") from None
+
+
+def write_example_csv(path: str | os.PathLike[str], seed: int = 0, days: int = 7, **site: Any) -> IndustrialScenario:
+    """Write a generated industrial episode as a CSV in the documented format, and return it.
+
+    It is the episode ``Industrial-v0`` plays after ``reset(seed=seed)`` with ``n_days=days`` and
+    the ``site`` options (fields of :class:`IndustrialSiteConfig`). Floats are written exactly, so
+    ``load_industrial_csv(path, connection_kw=...)`` gives the same series back.
+    """
+    from gymnasium.utils.seeding import np_random
+
+    rng, _ = np_random(seed)
+    s = generate_industrial(rng, IndustrialSiteConfig.from_kwargs(n_days=days, **site))
+    columns = [TIMESTAMP, LOAD, PRICE, PV] + ([EXPORT_PRICE] if s.allow_export else [])
+    path = Path(path)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(columns)
+        for t, stamp in enumerate(s.timestamps):
+            row = [stamp.isoformat(), repr(float(s.load_kw[t])), repr(float(s.price_import[t])),
+                   repr(float(s.pv_kw[t]))]
+            if s.allow_export:
+                row.append(repr(float(s.price_export[t])))
+            writer.writerow(row)
+    return s
