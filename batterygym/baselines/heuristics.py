@@ -6,7 +6,6 @@ observation (no future beyond the env's look-ahead), so it works in any wrapper 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -77,13 +76,23 @@ class IndustrialRule:
         return np.array([min(max(share, -1.0), 1.0)], dtype=np.float32)
 
 
-def heuristics_for(env: gym.Env, **options: Any) -> dict[str, Policy]:
-    """The heuristic rungs for ``env``'s setting, from the weakest up, keyed by name."""
-    base = env.unwrapped
-    rungs: dict[str, Policy] = {"idle": Idle(env)}
-    if isinstance(base, IndustrialEnv):
-        rungs["rule"] = IndustrialRule(env, **options)
+# env class -> heuristic classes of its setting, from the weakest up (idle comes first for all)
+HEURISTICS: dict[type, list[type]] = {
+    IndustrialEnv: [IndustrialRule],
+}
+
+
+def heuristic_classes(env: gym.Env) -> dict[str, type]:
+    """The heuristic rungs for ``env``'s setting as classes taking the env, keyed by name."""
+    rungs: dict[str, type] = {"idle": Idle}
+    for cls in HEURISTICS.get(type(env.unwrapped), []):
+        rungs[cls.name] = cls
     return rungs
+
+
+def heuristics_for(env: gym.Env) -> dict[str, Policy]:
+    """The heuristic rungs for ``env``'s setting, bound to ``env``, from the weakest up."""
+    return {name: cls(env) for name, cls in heuristic_classes(env).items()}
 
 
 def rollout(env: gym.Env, policy: Policy, seed: int | None = None) -> tuple[float, list[dict[str, float]]]:

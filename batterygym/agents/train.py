@@ -1,0 +1,177 @@
+"""Train PPO or SAC (stable-baselines3) on a batterygym env and save everything evaluation needs.
+
+A run directory holds ``model.zip``, ``vecnormalize.pkl`` (observation/reward statistics),
+``run.json`` (env id and kwargs, algorithm, hyper-parameters, seeds, steps, wall time, versions),
+``checkpoints/`` and TensorBoard logs in ``tb/``.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+from batterygym.agents.hyperparams import load_hyperparams
+from batterygym.agents.seeds import train_seed_range
+from batterygym.agents.wrappers import EpisodeSeeds, IdleBaselineReward
+
+
+def make_train_env(env_id: str, env_kwargs: dict[str, Any], seeds, reward_baseline: str | None):
+    """One training env: the registered env, Monitor (true money), reward baseline, seed schedule."""
+    from stable_baselines3.common.monitor import Monitor
+
+    import batterygym  # noqa: F401 - registers the ids
+
+    env = gym.make(env_id, **env_kwargs)
+    env = Monitor(env)
+    if reward_baseline == "idle":
+        env = IdleBaselineReward(env)
+    elif reward_baseline not in (None, "none"):
+        raise ValueError(f"reward_baseline must be 'idle' or 'none', got {reward_baseline!r}")
+    return EpisodeSeeds(env, seeds)
+
+
+def versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for pkg in ("batterygym", "gymnasium", "stable-baselines3", "torch", "numpy", "pyomo", "highspy"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def train(
+    env_id: str,
+    algo: str = "ppo",
+    total_timesteps: int = 200_000,
+    seed: int = 0,
+    out: str | Path = "runs/run",
+    env_kwargs: dict[str, Any] | None = None,
+    hyperparams: dict[str, Any] | None = None,
+    progress_bar: bool = True,
+    checkpoints: int = 4,
+    torch_threads: int = 1,
+    verbose: int = 0,
+) -> Path:
+    """Train ``algo`` on ``env_id`` for ``total_timesteps`` and save the run to ``out``."""
+    try:
+        import torch
+        from stable_baselines3 import PPO, SAC
+        from stable_baselines3.common.callbacks import CheckpointCallback
+        from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+    except ImportError as exc:
+        raise ImportError(f"training needs the rl extra: pip install 'batterygym[rl]' ({exc})") from None
+    import batterygym  # noqa: F401
+
+    if env_id not in gym.registry:
+        known = sorted(i for i in gym.registry if i.startswith("batterygym/"))
+        raise ValueError(f"unknown env id {env_id!r}; registered: {known}")
+    if total_timesteps <= 0:
+        raise ValueError(f"total_timesteps must be positive, got {total_timesteps!r}")
+    env_kwargs = dict(env_kwargs or {})
+    params = load_hyperparams(algo, env_id, hyperparams)
+    n_envs = int(params.pop("n_envs", 1))
+    env_cfg = params.pop("env", {})
+    policy = params.pop("policy", "MlpPolicy")
+    lo, hi = train_seed_range(seed)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(torch_threads)
+
+    wrapped: list[EpisodeSeeds] = []
+
+    def factory(rank: int):
+        def make() -> gym.Env:
+            env = make_train_env(env_id, env_kwargs, iter(range(lo + rank, hi, n_envs)),
+                                 env_cfg.get("reward_baseline"))
+            wrapped.append(env)
+            return env
+
+        return make
+
+    venv = VecNormalize(
+        DummyVecEnv([factory(i) for i in range(n_envs)]),
+        norm_obs=bool(env_cfg.get("normalize_obs", True)),
+        norm_reward=bool(env_cfg.get("normalize_reward", True)),
+        gamma=float(params.get("gamma", 0.99)),
+    )
+    cls = {"ppo": PPO, "sac": SAC}[algo.lower()]
+    model = cls(policy, venv, seed=seed, device="cpu", tensorboard_log=str(out / "tb"), verbose=verbose, **params)
+    callbacks = []
+    if checkpoints > 0:
+        every = max(total_timesteps // (checkpoints * n_envs), 1)
+        callbacks.append(CheckpointCallback(every, str(out / "checkpoints"), name_prefix=algo.lower(),
+                                            save_vecnormalize=True))
+    record: dict[str, Any] = {
+        "status": "training",
+        "env_id": env_id,
+        "env_kwargs": env_kwargs,
+        "algo": algo.lower(),
+        "seed": seed,
+        "requested_timesteps": total_timesteps,
+        "n_envs": n_envs,
+        "policy": policy,
+        "hyperparams": params,
+        "env_wrappers": env_cfg,
+        "versions": versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    (out / "run.json").write_text(json.dumps(record, indent=2, default=str))  # checkpoints load from now on
+    t0 = time.perf_counter()
+    model.learn(total_timesteps, callback=callbacks, progress_bar=progress_bar, tb_log_name=algo.lower())
+    wall = time.perf_counter() - t0
+    model.save(out / "model.zip")
+    venv.save(str(out / "vecnormalize.pkl"))
+    episodes = sum(env.episodes for env in wrapped)
+    last = max((env.last_seed for env in wrapped if env.last_seed is not None), default=None)
+    record.update({
+        "status": "done",
+        "total_timesteps": int(model.num_timesteps),
+        "train_episode_seeds": {"allowed": [lo, hi], "episodes": episodes, "first": lo, "last": last},
+        "wall_seconds": wall,
+        "steps_per_second": model.num_timesteps / wall if wall > 0 else None,
+    })
+    (out / "run.json").write_text(json.dumps(record, indent=2, default=str))
+    venv.close()
+    return out
+
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--env", default="batterygym/Industrial-v0", help="registered env id")
+    parser.add_argument("--algo", default="ppo", choices=["ppo", "sac"], help="stable-baselines3 algorithm")
+    parser.add_argument("--steps", type=int, default=200_000, help="training env steps")
+    parser.add_argument("--seed", type=int, default=0, help="run seed (its training episodes never overlap "
+                        "the held-out evaluation episodes)")
+    parser.add_argument("--out", required=True, help="run directory to write")
+    parser.add_argument("--env-kwargs", default="{}", help="JSON object of env keyword arguments")
+    parser.add_argument("--hyperparams", default="{}", help="JSON object overriding the tuned defaults")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args) -> int:
+    env_kwargs = _json_arg("--env-kwargs", args.env_kwargs)
+    hyper = _json_arg("--hyperparams", args.hyperparams)
+    out = train(args.env, args.algo, args.steps, seed=args.seed, out=args.out, env_kwargs=env_kwargs,
+                hyperparams=hyper, progress_bar=not args.no_progress)
+    rec = json.loads((out / "run.json").read_text())
+    print(f"trained {rec['algo'].upper()} on {rec['env_id']}: {rec['total_timesteps']:,} steps in "
+          f"{rec['wall_seconds']:.0f} s ({rec['steps_per_second']:.0f} steps/s); saved to {out}")
+    print(f"score it: batterygym evaluate {out} --episodes 20   (TensorBoard: tensorboard --logdir {out / 'tb'})")
+    return 0
+
+
+def _json_arg(flag: str, text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{flag} must be a JSON object, got {text!r} ({exc.msg})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{flag} must be a JSON object, got {text!r}")
+    return value

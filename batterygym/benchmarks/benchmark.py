@@ -1,0 +1,260 @@
+"""``batterygym benchmark``: train or load PPO and SAC per env, run the baseline ladder on the same
+held-out episodes, print the regret table and write ``report.json``, ``report.csv`` and plots.
+
+The ladder, weakest first: idle, the setting's heuristics, MPC on noisy forecasts, MPC on perfect
+forecasts, the agents, and the perfect-foresight MILP (regret 0 by definition). Every rung plays the
+same evaluation seeds, which no training run ever sees (``batterygym.agents.seeds``).
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pandas as pd
+
+import batterygym
+from batterygym.agents.seeds import EVAL_SEED_BASE, eval_seeds, train_seed_range
+
+
+@dataclass
+class BenchmarkConfig:
+    """What one benchmark run does; ``quick()`` fits in under 10 minutes on 2 CPU cores."""
+
+    env_ids: list[str] = field(default_factory=list)  # empty: every registered batterygym id
+    algos: list[str] = field(default_factory=lambda: ["ppo", "sac"])
+    steps: dict[str, int] = field(default_factory=lambda: {"ppo": 2_000_000, "sac": 100_000})
+    episodes: int = 20
+    mpc_episodes: int = 20
+    seed: int = 0
+    forecast_noise: float = 0.1
+    mpc_horizon: int = 24
+    runs_dir: str = "runs"
+    out_dir: str = "benchmark"
+    retrain: bool = False
+    progress: bool = True
+    env_kwargs: dict[str, dict[str, Any]] = field(default_factory=dict)  # per env id, for training and evaluation
+    hyperparams: dict[str, dict[str, Any]] = field(default_factory=dict)  # per algo, over the tuned defaults
+
+    @classmethod
+    def quick(cls, **overrides: Any) -> BenchmarkConfig:
+        base = dict(steps={"ppo": 150_000, "sac": 8_000}, episodes=5, mpc_episodes=3)
+        base.update(overrides)
+        return cls(**base)
+
+
+def registered_ids() -> list[str]:
+    return sorted(i for i in gym.registry if i.startswith("batterygym/"))
+
+
+def _same_run(record: dict[str, Any], env_id: str, algo: str, cfg: BenchmarkConfig) -> bool:
+    from batterygym.agents.hyperparams import load_hyperparams
+
+    wanted = load_hyperparams(algo, env_id, cfg.hyperparams.get(algo))
+    trained = {**record.get("hyperparams", {}), "n_envs": record.get("n_envs"), "policy": record.get("policy"),
+               "env": record.get("env_wrappers")}
+    return (record.get("status") == "done" and record.get("env_id") == env_id and record.get("algo") == algo
+            and record.get("requested_timesteps") == cfg.steps[algo] and record.get("seed") == cfg.seed
+            and record.get("env_kwargs", {}) == cfg.env_kwargs.get(env_id, {})
+            and json.loads(json.dumps(wanted)) == json.loads(json.dumps(trained)))
+
+
+def train_or_load(env_id: str, algo: str, cfg: BenchmarkConfig) -> tuple[Any, dict[str, Any]]:
+    """The trained policy of ``algo`` on ``env_id``: loaded when a matching run exists, else trained."""
+    from batterygym.agents.policy import SB3Policy, read_run
+    from batterygym.agents.train import train
+
+    run_dir = Path(cfg.runs_dir) / env_id.replace("/", "_") / algo
+    steps = cfg.steps[algo]
+    record = read_run(run_dir) if (run_dir / "run.json").exists() else {}
+    if cfg.retrain or not _same_run(record, env_id, algo, cfg):
+        print(f"training {algo.upper()} on {env_id} for {steps:,} steps -> {run_dir}", flush=True)
+        train(env_id, algo, steps, seed=cfg.seed, out=run_dir, env_kwargs=cfg.env_kwargs.get(env_id, {}),
+              hyperparams=cfg.hyperparams.get(algo), progress_bar=cfg.progress)
+        record = read_run(run_dir)
+    else:
+        print(f"loading {algo.upper()} on {env_id} from {run_dir} (trained {record['total_timesteps']:,} steps)")
+    return SB3Policy.load(run_dir), record
+
+
+def ladder(env_id: str, cfg: BenchmarkConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Cheap rungs (every episode) and MPC rungs (the first ``mpc_episodes``), as policy specs."""
+    from batterygym.baselines.heuristics import heuristic_classes
+    from batterygym.baselines.mpc import mpc_class
+
+    env = gym.make(env_id, **cfg.env_kwargs.get(env_id, {}))
+    cheap: dict[str, Any] = dict(heuristic_classes(env))
+    mpc: dict[str, Any] = {}
+    cls = mpc_class(env)
+    if cls is not None:
+        mpc["mpc_noisy"] = functools.partial(cls, horizon=cfg.mpc_horizon, forecast_noise=cfg.forecast_noise)
+        mpc["mpc_perfect"] = functools.partial(cls, horizon=cfg.mpc_horizon)
+    env.close()
+    return cheap, mpc
+
+
+def run_benchmark(cfg: BenchmarkConfig) -> dict[str, Any]:
+    """Run the whole benchmark; returns the report (also written to ``cfg.out_dir``)."""
+    from batterygym.agents.train import versions
+    from batterygym.benchmarks.regret import evaluate_policies, summarize
+
+    t_start = time.perf_counter()
+    env_ids = cfg.env_ids or registered_ids()
+    unknown = [i for i in env_ids if i not in gym.registry]
+    if unknown:
+        raise ValueError(f"unknown env id(s) {unknown}; registered: {registered_ids()}")
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    seeds = eval_seeds(cfg.episodes)
+    frames, runs, all_policies = [], {}, {}
+    for env_id in env_ids:
+        cheap, mpc = ladder(env_id, cfg)
+        for algo in cfg.algos:
+            policy, record = train_or_load(env_id, algo, cfg)
+            cheap[algo] = policy
+            runs[f"{env_id}:{algo}"] = record
+        env_kwargs = cfg.env_kwargs.get(env_id, {})
+        if cfg.mpc_episodes <= 0:
+            mpc = {}
+        all_policies[env_id] = {**cheap, **mpc}
+        frames.append(evaluate_policies(cheap, env_id, seeds, env_kwargs, progress=cfg.progress))
+        if mpc:
+            frames.append(evaluate_policies(mpc, env_id, seeds[: cfg.mpc_episodes], env_kwargs,
+                                            progress=cfg.progress))
+    episodes = pd.concat(frames, ignore_index=True)
+    optimum = (episodes.drop_duplicates(["env_id", "seed"])
+               .assign(policy="optimal", **{"return": lambda d: d["optimum"]}, regret=0.0, captured=1.0))
+    episodes = pd.concat([episodes, optimum], ignore_index=True)
+    summary = summarize(episodes)
+    order = {name: i for i, name in enumerate(["idle", "rule", "charge_on_arrival", "mpc_noisy", "mpc_perfect",
+                                                 *cfg.algos, "optimal"])}
+    summary = summary.sort_values(["env_id", "policy"], key=lambda c: c.map(order).fillna(50) if c.name == "policy"
+                                  else c, kind="stable").reset_index(drop=True)
+    report = {
+        "batterygym": batterygym.__version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "config": asdict(cfg),
+        "versions": versions(),
+        "split": {
+            "evaluation_seeds": seeds,
+            "training_seed_ranges": {k: r.get("train_episode_seeds", {"allowed": list(train_seed_range(cfg.seed))})
+                                     for k, r in runs.items()},
+            "disjoint": all(s >= EVAL_SEED_BASE for s in seeds) and train_seed_range(cfg.seed)[1] <= EVAL_SEED_BASE,
+        },
+        "runs": {k: {key: r.get(key) for key in ("algo", "total_timesteps", "wall_seconds", "steps_per_second",
+                                                 "hyperparams", "seed")} for k, r in runs.items()},
+        "solver": {
+            "statuses": episodes["solver_status"].value_counts().to_dict(),
+            "max_gap": float(episodes["solver_gap"].max()),
+        },
+        "summary": summary.to_dict(orient="records"),
+        "wall_seconds": time.perf_counter() - t_start,
+    }
+    (out / "report.json").write_text(json.dumps(report, indent=2, default=_json_default))
+    episodes.to_csv(out / "report.csv", index=False)
+    summary.to_csv(out / "summary.csv", index=False)
+    report["plots"] = write_plots(summary, all_policies, seeds[0], out, cfg.env_kwargs)
+    return report | {"summary_frame": summary}
+
+
+def _json_default(x: Any) -> Any:
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.floating,)):
+        return float(x)
+    return str(x)
+
+
+def write_plots(summary: pd.DataFrame, policies: dict[str, dict[str, Any]], seed: int, out: Path,
+                env_kwargs: dict[str, dict[str, Any]] | None = None) -> list[str]:
+    """Regret by policy and env, and one held-out episode's dispatch of every policy beside the optimum."""
+    from batterygym.baselines import solve_optimal
+    from batterygym.benchmarks import plots
+    from batterygym.benchmarks.regret import as_policy, rollout
+    from batterygym.core.industrial import IndustrialScenario, simulate
+
+    paths = [str(plots.plot_regret(summary, out / "regret.png"))]
+    for env_id, specs in policies.items():
+        env = gym.make(env_id, **(env_kwargs or {}).get(env_id, {}))
+        env.reset(seed=seed)
+        scenario = env.unwrapped.scenario
+        if not isinstance(scenario, IndustrialScenario):
+            continue  # dispatch plots exist for the industrial setting so far
+        schedules = {}
+        for name, spec in specs.items():
+            _, power = rollout(env, as_policy(spec, env), seed)
+            schedules[name] = simulate(scenario, np.asarray(power))
+        schedules["optimal"] = solve_optimal(scenario).schedule
+        path = out / f"dispatch_{env_id.split('/')[-1]}.png"
+        plots.plot_dispatch(schedules, path, title=f"{env_id}, held-out episode seed {seed}")
+        paths.append(str(path))
+        env.close()
+    return paths
+
+
+def format_table(summary: pd.DataFrame) -> str:
+    """The printed regret table: money rounded, shares in percent."""
+    rows = summary.copy()
+    rows["captured"] = (100 * rows["captured"]).map(lambda v: f"{v:6.1f} %" if np.isfinite(v) else "    n/a")
+    rows["captured_std"] = (100 * rows["captured_std"]).map(lambda v: f"{v:5.1f}" if np.isfinite(v) else "n/a")
+    for col in ("mean_return", "mean_regret", "regret_std"):
+        rows[col] = rows[col].map(lambda v: f"{v:,.1f}")
+    rows = rows.rename(columns={"mean_return": "return", "mean_regret": "regret", "regret_std": "regret sd",
+                                "captured": "gain captured", "captured_std": "captured sd"})
+    return rows.to_string(index=False)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quick", action="store_true", help="a run under 10 minutes on 2 CPU cores")
+    parser.add_argument("--env", action="append", dest="env_ids", metavar="ID",
+                        help="env id to include (repeatable; default: every batterygym id)")
+    parser.add_argument("--algo", action="append", dest="algos", choices=["ppo", "sac"],
+                        help="agent to train/load (repeatable; default: ppo and sac)")
+    parser.add_argument("--ppo-steps", type=int, help="PPO training steps")
+    parser.add_argument("--sac-steps", type=int, help="SAC training steps")
+    parser.add_argument("--episodes", type=int, help="held-out evaluation episodes per env")
+    parser.add_argument("--mpc-episodes", type=int, help="episodes for the (slower) MPC rungs")
+    parser.add_argument("--seed", type=int, default=0, help="training seed")
+    parser.add_argument("--runs", default="runs", help="where trained runs are kept and reused")
+    parser.add_argument("--out", default="benchmark", help="where report.json, report.csv and plots go")
+    parser.add_argument("--retrain", action="store_true", help="train even if a matching run exists")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
+    over: dict[str, Any] = {"seed": args.seed, "runs_dir": args.runs, "out_dir": args.out,
+                            "retrain": args.retrain, "progress": not args.no_progress}
+    if args.env_ids:
+        over["env_ids"] = args.env_ids
+    if args.algos:
+        over["algos"] = list(dict.fromkeys(args.algos))
+    if args.episodes is not None:
+        over["episodes"] = args.episodes
+    if args.mpc_episodes is not None:
+        over["mpc_episodes"] = args.mpc_episodes
+    cfg = BenchmarkConfig.quick(**over) if args.quick else BenchmarkConfig(**over)
+    if args.ppo_steps is not None:
+        cfg.steps["ppo"] = args.ppo_steps
+    if args.sac_steps is not None:
+        cfg.steps["sac"] = args.sac_steps
+    if cfg.episodes < 1:
+        raise ValueError(f"--episodes must be at least 1, got {cfg.episodes}")
+    return cfg
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = config_from_args(args)
+    report = run_benchmark(cfg)
+    print()
+    print(format_table(report["summary_frame"]))
+    print(f"\nheld-out seeds {cfg.episodes} from {EVAL_SEED_BASE}; training seeds from {train_seed_range(cfg.seed)[0]}"
+          f"; wall {report['wall_seconds']:.0f} s")
+    print(f"report: {Path(cfg.out_dir) / 'report.json'}, {Path(cfg.out_dir) / 'report.csv'}; "
+          f"plots: {', '.join(report['plots'])}")
+    return 0

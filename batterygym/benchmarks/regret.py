@@ -1,0 +1,131 @@
+"""Regret of policies against the perfect-foresight optimum, on the same held-out episodes.
+
+Regret of a policy on an episode: ``optimum - return`` (money). Captured share: the part of the
+optimum's gain over idle that the policy earns, ``(return - idle) / (optimum - idle)``. A negative
+regret means the env and its MILP disagree: :class:`RegretError`, never a quiet number.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pandas as pd
+
+import batterygym  # noqa: F401 - registers the ids
+from batterygym.agents.seeds import eval_seeds
+
+REGRET_TOL = 1e-5
+
+
+class RegretError(AssertionError):
+    """A policy beat the optimum: the env and the MILP disagree on this episode."""
+
+
+def as_policy(policy: Any, env: gym.Env) -> Callable[[np.ndarray], np.ndarray]:
+    """A callable ``obs -> action`` from a policy, a policy class taking the env (or a ``functools.partial``
+    of one), or an SB3 model."""
+    if isinstance(policy, type) or (isinstance(policy, functools.partial) and isinstance(policy.func, type)):
+        return policy(env)
+    if hasattr(policy, "predict") and hasattr(policy, "policy"):  # an SB3 model
+        from batterygym.agents.policy import SB3Policy
+
+        return SB3Policy(policy)
+    if callable(policy):
+        return policy
+    raise TypeError(f"a policy must be callable obs -> action, a class taking the env, or an SB3 model; "
+                    f"got {type(policy).__name__}")
+
+
+def rollout(env: gym.Env, policy: Callable, seed: int) -> tuple[float, list[float]]:
+    """One episode: total reward and the per-step battery power (for plots)."""
+    obs, _ = env.reset(seed=seed)
+    total, power = 0.0, []
+    while True:
+        obs, reward, terminated, truncated, info = env.step(policy(obs))
+        total += float(reward)
+        power.append(float(info.get("battery_kw", np.nan)))
+        if terminated or truncated:
+            return total, power
+
+
+def evaluate_policies(
+    policies: Mapping[str, Any],
+    env_id: str = "batterygym/Industrial-v0",
+    seeds: Sequence[int] | None = None,
+    env_kwargs: Mapping[str, Any] | None = None,
+    progress: bool = False,
+    optimum_options: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Every policy on every seed, with the optimum and idle of the same episode: one row each.
+
+    ``policies`` maps a name to a policy (see :func:`as_policy`); the optimum is solved once per
+    seed with ``solve_optimal`` and the idle return is the zero action's.
+    """
+    from batterygym.baselines import solve_optimal
+
+    seeds = list(eval_seeds(10) if seeds is None else seeds)
+    env_kwargs = dict(env_kwargs or {})
+    envs = {name: gym.make(env_id, **env_kwargs) for name in policies}
+    idle_env = gym.make(env_id, **env_kwargs)
+    zero = np.zeros(idle_env.action_space.shape, dtype=idle_env.action_space.dtype)
+    bound = {name: as_policy(p, envs[name]) for name, p in policies.items()}
+    rows = []
+    iterator = seeds
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(seeds, desc=f"evaluating {env_id}", unit="episode")
+    for seed in iterator:
+        idle_env.reset(seed=seed)
+        plan = solve_optimal(idle_env.unwrapped.scenario, **dict(optimum_options or {}))
+        idle, _ = rollout(idle_env, lambda _obs: zero, seed)
+        gain = plan.objective - idle
+        for name, policy in bound.items():
+            ret, _ = rollout(envs[name], policy, seed)
+            reg = plan.objective - ret
+            if reg < -REGRET_TOL * max(1.0, abs(plan.objective)):
+                raise RegretError(
+                    f"{name} earned {ret:.6f} > optimum {plan.objective:.6f} on {env_id} seed {seed}: "
+                    "the env and the MILP disagree"
+                )
+            rows.append({
+                "env_id": env_id, "policy": name, "seed": seed, "return": ret, "optimum": plan.objective,
+                "idle": idle, "regret": max(reg, 0.0),
+                "captured": (ret - idle) / gain if abs(gain) > 1e-9 else np.nan,
+                "solver_status": plan.status, "solver_gap": plan.mip_gap,
+            })
+    for env in [*envs.values(), idle_env]:
+        env.close()
+    return pd.DataFrame(rows)
+
+
+def regret(
+    policy: Any,
+    env_id: str = "batterygym/Industrial-v0",
+    seeds: Sequence[int] | None = None,
+    env_kwargs: Mapping[str, Any] | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Score one policy (callable, policy class or SB3 model) on held-out episodes of ``env_id``.
+
+    One row per seed: return, optimum, idle, regret (optimum - return) and captured share.
+    """
+    df = evaluate_policies({"policy": policy}, env_id, seeds, env_kwargs, progress)
+    return df.drop(columns=["policy"])
+
+
+def summarize(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean and spread per env and policy of an :func:`evaluate_policies` table."""
+    g = df.groupby(["env_id", "policy"], sort=False)
+    out = pd.DataFrame({
+        "episodes": g.size(),
+        "mean_return": g["return"].mean(),
+        "mean_regret": g["regret"].mean(),
+        "regret_std": g["regret"].std(ddof=0),
+        "captured": g["captured"].mean(),
+        "captured_std": g["captured"].std(ddof=0),
+    })
+    return out.reset_index()

@@ -1,0 +1,70 @@
+"""`batterygym benchmark` end to end on a tiny configuration."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from batterygym.agents.seeds import EVAL_SEED_BASE
+from batterygym.benchmarks.benchmark import BenchmarkConfig, format_table, run_benchmark
+from batterygym.cli import main
+
+ENV = "batterygym/Industrial-v0"
+DAY = {"n_days": 1, "max_episode_steps": 24}  # one-day episodes keep the MPC rungs fast
+TINY_PPO = {"n_envs": 2, "n_steps": 64, "batch_size": 64, "n_epochs": 1}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bench")
+    cfg = BenchmarkConfig(env_ids=[ENV], algos=["ppo"], steps={"ppo": 128}, episodes=2, mpc_episodes=1,
+                          runs_dir=str(root / "runs"), out_dir=str(root / "out"), progress=False,
+                          env_kwargs={ENV: DAY}, hyperparams={"ppo": TINY_PPO})
+    return cfg, run_benchmark(cfg)
+
+
+def test_report_files_hold_what_the_table_prints(tiny):
+    cfg, report = tiny
+    out = cfg.out_dir
+    saved = json.loads(open(f"{out}/report.json").read())
+    episodes = pd.read_csv(f"{out}/report.csv")
+    summary = pd.DataFrame(saved["summary"])
+    assert format_table(summary) == format_table(report["summary_frame"])
+    ladder = ["idle", "rule", "mpc_noisy", "mpc_perfect", "ppo", "optimal"]
+    assert list(summary["policy"]) == ladder
+    for _, row in summary.iterrows():
+        rows = episodes[episodes["policy"] == row["policy"]]
+        assert len(rows) == row["episodes"]
+        assert rows["regret"].mean() == pytest.approx(row["mean_regret"])
+    for path in report["plots"]:
+        assert open(path, "rb").read(4) == b"\x89PNG"
+
+
+def test_every_rung_has_non_negative_regret_on_held_out_seeds(tiny):
+    cfg, report = tiny
+    episodes = pd.read_csv(f"{cfg.out_dir}/report.csv")
+    assert (episodes["regret"] >= 0).all()
+    assert (episodes["seed"] >= EVAL_SEED_BASE).all()
+    saved = json.loads(open(f"{cfg.out_dir}/report.json").read())
+    assert saved["split"]["disjoint"] is True
+    assert saved["solver"]["statuses"] == {"optimal": len(episodes)}
+    run = saved["runs"][f"{ENV}:ppo"]
+    assert run["total_timesteps"] >= 128 and run["wall_seconds"] > 0
+    assert saved["versions"]["gymnasium"]
+
+
+def test_a_matching_run_is_loaded_not_retrained(tiny, capsys):
+    cfg, _ = tiny
+    again = BenchmarkConfig(**{**cfg.__dict__, "out_dir": cfg.out_dir + "_again", "episodes": 1, "mpc_episodes": 0})
+    run_benchmark(again)
+    printed = capsys.readouterr().out
+    assert "loading PPO" in printed and "training PPO" not in printed
+    changed = BenchmarkConfig(**{**again.__dict__, "hyperparams": {"ppo": {**TINY_PPO, "n_epochs": 2}}})
+    run_benchmark(changed)
+    assert "training PPO" in capsys.readouterr().out  # other hyper-parameters: a different run
+
+
+def test_bad_benchmark_requests_fail_clearly():
+    assert main(["benchmark", "--env", "batterygym/Nope-v0", "--episodes", "1"]) == 2
+    assert main(["benchmark", "--episodes", "0"]) == 2

@@ -1,0 +1,75 @@
+"""Regret against the optimum: rows, signs, and a loud failure when a policy beats the optimum."""
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import batterygym.baselines as baselines
+from batterygym.agents import eval_seeds
+from batterygym.baselines.heuristics import Idle, IndustrialRule
+from batterygym.benchmarks.regret import RegretError, evaluate_policies, regret, summarize
+
+ENV = "batterygym/Industrial-v0"
+
+
+class ReplayOptimum:
+    """A policy that replays the optimum of whatever episode its env is in (regret must be ~0)."""
+
+    def __init__(self, env):
+        self.env = env.unwrapped
+        self.actions = None
+
+    def __call__(self, obs):
+        t = self.env.state["t"]
+        if t == 0:
+            self.actions = baselines.solve_optimal(self.env.scenario).actions
+        return self.actions[t]
+
+
+def test_regret_rows_for_a_heuristic():
+    df = regret(IndustrialRule, ENV, seeds=eval_seeds(2))
+    assert list(df["seed"]) == eval_seeds(2)
+    assert (df["regret"] >= 0).all()
+    np.testing.assert_allclose(df["regret"], df["optimum"] - df["return"], rtol=1e-12)
+    gain = df["optimum"] - df["idle"]
+    np.testing.assert_allclose(df["captured"], (df["return"] - df["idle"]) / gain, rtol=1e-12)
+    assert ((df["captured"] > 0) & (df["captured"] < 1)).all()
+
+
+def test_every_policy_form_is_accepted():
+    env = gym.make(ENV)
+    zero = np.zeros(1, dtype=np.float32)
+    df = evaluate_policies({"class": Idle, "callable": lambda obs: zero, "instance": Idle(env)}, ENV,
+                           seeds=eval_seeds(1))
+    assert df["return"].nunique() == 1  # all three are the idle policy
+    assert df["captured"].abs().max() < 1e-12
+    with pytest.raises(TypeError, match="policy"):
+        evaluate_policies({"bad": 42}, ENV, seeds=eval_seeds(1))
+
+
+def test_replaying_the_optimum_has_zero_regret():
+    df = regret(ReplayOptimum, ENV, seeds=eval_seeds(1))
+    assert df["regret"].iloc[0] == pytest.approx(0.0, abs=1e-5 * abs(df["optimum"].iloc[0]))
+    assert df["captured"].iloc[0] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_beating_the_optimum_fails_loudly(monkeypatch):
+    real = baselines.solve_optimal
+
+    def understated(scenario, **kw):
+        plan = real(scenario, **kw)
+        plan.objective -= 1000.0  # an optimum that is not one: the env and the MILP disagree
+        return plan
+
+    monkeypatch.setattr(baselines, "solve_optimal", understated)
+    with pytest.raises(RegretError, match="disagree"):
+        regret(IndustrialRule, ENV, seeds=eval_seeds(1))
+
+
+def test_summary_has_one_row_per_policy():
+    df = evaluate_policies({"idle": Idle, "rule": IndustrialRule}, ENV, seeds=eval_seeds(2))
+    s = summarize(df)
+    assert list(s["policy"]) == ["idle", "rule"]
+    assert (s["episodes"] == 2).all()
+    assert s.loc[s["policy"] == "rule", "mean_regret"].iloc[0] < s.loc[s["policy"] == "idle", "mean_regret"].iloc[0]
