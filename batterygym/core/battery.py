@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from batterygym.core.validation import check_fraction, check_nonnegative, check_positive
 
 
@@ -180,3 +182,68 @@ def step_battery(b: BatteryParams, e: float, soh: float, p: float, dt: float) ->
         thr = -p * dt
     soh_next = soh - b.fade_per_kwh * thr - b.calendar_fade(dt)
     return e_next, soh_next
+
+
+@dataclass(frozen=True)
+class BatteryBank:
+    """Many batteries stepped at once (fleets, EVs): the same equations as :func:`power_bounds` and
+    :func:`step_battery`, on arrays with one entry per battery. Build it with :meth:`of`."""
+
+    params: tuple[BatteryParams, ...]
+    capacity_kwh: np.ndarray
+    eta_charge: np.ndarray
+    eta_discharge: np.ndarray
+    soc_min: np.ndarray
+    soc_max: np.ndarray
+    fade_per_kwh: np.ndarray
+    half_fade: np.ndarray
+    calendar_fade_per_day: np.ndarray
+
+    @classmethod
+    def of(cls, params: list[BatteryParams] | tuple[BatteryParams, ...]) -> BatteryBank:
+        ps = tuple(params)
+        if not ps or not all(isinstance(p, BatteryParams) for p in ps):
+            raise ValueError("a BatteryBank needs one or more BatteryParams")
+
+        def col(name: str) -> np.ndarray:
+            a = np.array([getattr(p, name) for p in ps], dtype=np.float64)
+            a.setflags(write=False)
+            return a
+
+        half = col("fade_per_cycle") * 0.5
+        return cls(ps, col("capacity_kwh"), col("eta_charge"), col("eta_discharge"), col("soc_min"),
+                   col("soc_max"), col("fade_per_kwh"), half, col("calendar_fade_per_day"))
+
+    @property
+    def n(self) -> int:
+        return len(self.params)
+
+    def e0_kwh(self) -> np.ndarray:
+        return np.array([p.e0_kwh for p in self.params])
+
+    def soh0(self) -> np.ndarray:
+        return np.array([p.soh0 for p in self.params])
+
+    def bounds(self, e: np.ndarray, soh: np.ndarray, dt: float, charge_max_kw: np.ndarray,
+               discharge_max_kw: np.ndarray, budget_kwh: np.ndarray | float = np.inf
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Per battery, the feasible interval ``[lo, hi]`` of signed power (see :func:`power_bounds`)."""
+        soh_idle = soh - self.calendar_fade_per_day * dt / 24.0
+        head = self.soc_max * self.capacity_kwh * soh_idle - e
+        floor_room = np.maximum(e - self.soc_min * self.capacity_kwh * soh_idle, 0.0)
+        d_hi = np.minimum(floor_room / (dt * (1.0 / self.eta_discharge - self.soc_min * self.half_fade)),
+                          discharge_max_kw)
+        c_hi = np.maximum(head, 0.0) / (dt * (self.eta_charge + self.soc_max * self.half_fade))
+        c_hi = np.minimum(np.minimum(c_hi, charge_max_kw), np.maximum(budget_kwh, 0.0) / dt)
+        d_lo = np.minimum(np.maximum(-head, 0.0) / (dt * (1.0 / self.eta_discharge - self.soc_max * self.half_fade)),
+                          d_hi)
+        hi = np.where(head >= 0.0, c_hi, -d_lo)
+        return -d_hi, hi
+
+    def step(self, e: np.ndarray, soh: np.ndarray, p: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """Next energy and state of health per battery after signed powers ``p``."""
+        c = np.maximum(p, 0.0)
+        d = np.maximum(-p, 0.0)
+        e_next = e + self.eta_charge * c * dt - d * dt / self.eta_discharge
+        soh_next = soh - self.fade_per_kwh * (c + d) * dt - self.calendar_fade_per_day * dt / 24.0
+        return e_next, soh_next
