@@ -1,0 +1,18 @@
+"""The README's set-up commands are what CI runs."""
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    command = [line for line in ci if "pytest" in line and not line.startswith("#")]
+    assert len(command) == 1, command
+    assert command[0].strip() in (ROOT / "README.md").read_text()
+
+
+def test_readme_installs_cpu_torch_before_the_rl_extra():
+    text = (ROOT / "README.md").read_text()
+    assert text.index("pip install -q torch==2.13.0") < text.index('pip install -q -e ".[rl,dev]"')
