@@ -18,7 +18,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from batterygym.core.validation import check_fraction, check_nonnegative, check_positive
+from batterygym.core.validation import check_finite, check_fraction, check_nonnegative, check_positive
+
+# Energy (as a share of nominal capacity) below which a ceiling overshoot is float rounding, not physics.
+ENERGY_TOL = 1e-12
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,8 @@ class BatteryParams:
         check_nonnegative("p_discharge_kw", self.p_discharge_kw)
         for name in ("eta_charge", "eta_discharge"):
             value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and 0.0 < value <= 1.0):
+            check_finite(name, value)
+            if not 0.0 < value <= 1.0:
                 raise ValueError(f"{name} must be in (0, 1], got {value!r}")
         for name in ("soc_min", "soc_max", "soc0", "soh0", "soh_end_of_life"):
             check_fraction(name, getattr(self, name))
@@ -94,6 +98,8 @@ class BatteryParams:
         check_positive("cycle_life", cycle_life)
         soh0 = overrides.pop("soh0", 0.8)
         soh_eol = overrides.pop("soh_end_of_life", 0.6)
+        if not soh_eol < soh0:
+            raise ValueError(f"soh_end_of_life must be below soh0 = {soh0!r}, got {soh_eol!r}")
         fade = (soh0 - soh_eol) / cycle_life
         cost = price_eur_per_kwh * soh0 * fade / (2.0 * (soh0 - soh_eol))
         return cls(
@@ -159,8 +165,8 @@ def power_bounds(
     d_hi = floor_room / (dt * (1.0 / b.eta_discharge - b.soc_min * half_fade))
     if discharge_max_kw < d_hi:
         d_hi = discharge_max_kw
-    if head >= 0.0:
-        c_hi = head / (dt * (b.eta_charge + b.soc_max * half_fade))
+    if head >= -ENERGY_TOL * kc:  # at the ceiling up to rounding: idle stays feasible
+        c_hi = max(head, 0.0) / (dt * (b.eta_charge + b.soc_max * half_fade))
         if charge_max_kw < c_hi:
             c_hi = charge_max_kw
         if budget_kwh < c_hi * dt:
@@ -237,7 +243,7 @@ class BatteryBank:
         c_hi = np.minimum(np.minimum(c_hi, charge_max_kw), np.maximum(budget_kwh, 0.0) / dt)
         d_lo = np.minimum(np.maximum(-head, 0.0) / (dt * (1.0 / self.eta_discharge - self.soc_max * self.half_fade)),
                           d_hi)
-        hi = np.where(head >= 0.0, c_hi, -d_lo)
+        hi = np.where(head >= -ENERGY_TOL * self.capacity_kwh, c_hi, -d_lo)
         return -d_hi, hi
 
     def step(self, e: np.ndarray, soh: np.ndarray, p: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:

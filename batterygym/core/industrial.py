@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 
 import numpy as np
@@ -28,7 +29,7 @@ class IndustrialScenario:
 
     Series are per step (``dt_h`` hours each), in kW and EUR/kWh. ``demand_charge_eur_per_kw`` is
     paid on the episode's peak import above ``initial_peak_kw``. Without ``allow_export`` the PV
-    surplus is curtailed and the battery never discharges more than the load.
+    surplus is curtailed and the battery never discharges more than the net load (load - PV).
     ``charge_budget_kwh`` defaults to the battery's cycle cap over the episode;
     ``terminal_value_eur_per_kwh`` (default: lowest import price times discharge efficiency)
     credits energy left in the battery at the end, so no policy gains by emptying it.
@@ -65,9 +66,11 @@ class IndustrialScenario:
         check_nonnegative("demand_charge_eur_per_kw", self.demand_charge_eur_per_kw)
         check_nonnegative("initial_peak_kw", self.initial_peak_kw)
         try:
-            np.datetime64(self.start)
+            ok = isinstance(self.start, str) and bool(datetime.fromisoformat(self.start))
         except ValueError:
-            raise ValueError(f"start must be an ISO timestamp, got {self.start!r}") from None
+            ok = False
+        if not ok:
+            raise ValueError(f"start must be an ISO timestamp, got {self.start!r}")
         net = self.load_kw - self.pv_kw
         if net.max() > self.connection_kw:
             t = int(net.argmax())
@@ -79,18 +82,18 @@ class IndustrialScenario:
             raise ValueError(
                 f"pv_kw - load_kw = {-net[t]:.6g} kW at step {t} exceeds connection_kw = {self.connection_kw}"
             )
+        if not self.allow_export and self.price_import.min() < 0:
+            t = int(self.price_import.argmin())
+            raise ValueError(
+                f"price_import is negative ({float(self.price_import[t])!r}) at step {t} while allow_export=False: "
+                "curtailing PV to import would pay; allow export (at a price <= import) instead"
+            )
         above = np.flatnonzero(self.price_export > self.price_import)
         if above.size:
             t = int(above[0])
             raise ValueError(
                 f"price_export ({float(self.price_export[t])!r}) exceeds price_import "
                 f"({float(self.price_import[t])!r}) at step {t}: importing to export would pay, which no meter allows"
-            )
-        if not self.allow_export and self.price_import.min() < 0:
-            t = int(self.price_import.argmin())
-            raise ValueError(
-                f"price_import is negative ({float(self.price_import[t])!r}) at step {t} while allow_export=False: "
-                "curtailing PV to import would pay; allow export (at a price <= import) instead"
             )
         if self.charge_budget_kwh is None:
             set_(self, "charge_budget_kwh", self.battery.charge_budget_kwh(self.days))
@@ -143,8 +146,8 @@ class IndustrialScenario:
 
     @cached_property
     def discharge_limit_kw(self) -> np.ndarray:
-        """Largest discharge per step: rating and connection, or the load when export is barred."""
-        cap = self.connection_kw + self.net_kw if self.allow_export else self.load_kw
+        """Largest discharge per step: rating and connection, or the net load when export is barred."""
+        cap = self.connection_kw + self.net_kw if self.allow_export else np.maximum(self.net_kw, 0.0)
         return np.minimum(self.battery.p_discharge_kw, cap)
 
     @cached_property

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import gymnasium as gym
@@ -151,15 +150,8 @@ class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
             self._clim = s.charge_limit_kw.tolist()
             self._dlim = s.discharge_limit_kw.tolist()
             self._budget0 = s.charge_budget_kwh
-            self._inv_budget = 1.0 / s.charge_budget_kwh if 0 < s.charge_budget_kwh < math.inf else 0.0
             self._inv_conn = 1.0 / s.connection_kw
             self._inv_cap = 1.0 / s.battery.capacity_kwh
-        if self.spec is not None and self.spec.max_episode_steps not in (None, s.n_steps):
-            warnings.warn(
-                f"the episode has {s.n_steps} steps but max_episode_steps={self.spec.max_episode_steps}; "
-                f"pass max_episode_steps={s.n_steps} to gym.make",
-                stacklevel=2,
-            )
         b = s.battery
         self._t = 0
         self._e = b.e0_kwh
@@ -170,10 +162,10 @@ class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
 
     def _obs(self) -> np.ndarray:
         obs = self._x[self._t].copy()
-        obs[0] = self._e * self._inv_cap / self._soh
+        obs[0] = min(max(self._e * self._inv_cap / self._soh, 0.0), 1.0)  # rounding at the floor
         obs[1] = self._soh
         obs[2] = min(self._peak * self._inv_conn, 1.0)
-        obs[3] = self._budget * self._inv_budget if self._inv_budget else float(self._budget0 > 0)
+        obs[3] = min(self._budget / self._budget0, 1.0) if 0 < self._budget0 < math.inf else float(self._budget0 > 0)
         return obs
 
     # ------------------------------------------------------------------ dynamics
