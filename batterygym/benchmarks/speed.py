@@ -1,0 +1,382 @@
+"""``batterygym benchmark speed``: env steps per second and MILP build/solve seconds, beside targets.
+
+Env rows: every registered ``batterygym/*`` id (from ``gym.registry``, so new envs join by
+themselves), stepped with a fixed action (zeros, and 0.3 everywhere clipped to the action space)
+through ``gym.make`` (with its wrappers) and unwrapped, resetting as episodes end (resets are
+counted in the rate and also reported on their own). Two reference loops run in the same process,
+round-robin with the envs, the same two ways: a bare one-battery numpy env (:class:`BareBatteryEnv`)
+and ``CartPole-v1``. ``ratio`` (an env's rate over the bare battery's, same mode) stays comparable
+on a shared, noisy machine where absolute rates drift. Every rate is the median of ``repeats``
+blocks of ``steps`` steps.
+
+MILP rows: the Industrial MILP of the default episode (``env.reset(seed=s)`` for a few seeds;
+medians) and of a full year of hourly data (8,760 steps), with ``Plan.build_seconds``,
+``Plan.solve_seconds``, binaries and rounds (``Plan.details``). ``call_s`` is the whole
+``solve_optimal`` call, including the schedule record it returns.
+
+``--json out.json`` writes::
+
+    {"meta": {"python", "platform", "numpy", "gymnasium", "highspy", "steps", "repeats", "quick"},
+     "envs": [{"env_id", "action", "make_steps_per_s", "unwrapped_steps_per_s", "reset_ms",
+               "ratio_make", "ratio_unwrapped"}],
+     "reference": [{"name", "action", "make_steps_per_s", "unwrapped_steps_per_s"}],
+     "milp": {"week": MILP, "year": MILP or null},
+     "targets": [{"name", "op", "target", "measured", "unit", "pass"}]}
+
+where MILP is :func:`measure_milp`'s dict: ``n_steps``, ``build_s``, ``solve_s``, ``total_s``,
+``call_s`` (medians), ``binaries``, ``rounds`` (maxima) and ``runs`` (one dict per seed).
+
+Pyomo is imported only when a MILP is measured: the CLI imports this module to build its parser.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from importlib import metadata
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.envs.registration import EnvSpec
+
+INDUSTRIAL_ID = "batterygym/Industrial-v0"
+TARGET_STEPS_PER_S = 50_000.0
+TARGET_WEEK_S = 0.3
+TARGET_YEAR_S = 15.0
+ACTIONS = {"zeros": 0.0, "0.3": 0.3}
+WEEK_SEEDS = (0, 1, 2, 3, 4)
+
+
+# ---------------------------------------------------------------------------------------- envs
+class BareBatteryEnv(gym.Env[np.ndarray, np.ndarray]):
+    """The reference loop: one battery on an hourly price, nothing else (168-step episodes).
+
+    As lean as a Gymnasium env gets in Python: the floor that real envs are compared with.
+    """
+
+    def __init__(self, n_steps: int = 168) -> None:
+        self.n_steps = n_steps
+        self.price = (0.1 + 0.1 * (np.arange(n_steps) % 24 >= 8)).tolist()
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(2,), dtype=np.float32)
+        self.action_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
+        self._obs = np.zeros(2, dtype=np.float32)
+        self._t, self._e = 0, 0.5
+
+    def _observe(self) -> np.ndarray:
+        obs = self._obs.copy()
+        obs[0] = self._e
+        obs[1] = self.price[min(self._t, self.n_steps - 1)]
+        return obs
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        self._t, self._e = 0, 0.5
+        return self._observe(), {}
+
+    def step(self, action: np.ndarray):
+        a = min(max(float(action[0]), -1.0), 1.0)
+        e = min(max(self._e + 0.2 * a, 0.0), 1.0)
+        reward = -self.price[self._t] * (e - self._e) * 100.0
+        self._e, self._t = e, self._t + 1
+        return self._observe(), reward, self._t >= self.n_steps, False, {}
+
+
+# The reference loops: the bare battery through gym.make's wrappers without touching the registry.
+REFERENCES = {
+    "bare battery": EnvSpec("BareBattery-v0", entry_point=BareBatteryEnv, max_episode_steps=168),
+    "CartPole-v1": "CartPole-v1",
+}
+
+
+def registered_ids(patterns: Sequence[str] = ()) -> list[str]:
+    """Registered ``batterygym/*`` ids, optionally only those containing one of ``patterns``."""
+    import batterygym  # noqa: F401 - registers the ids
+
+    ids = sorted(i for i in gym.registry if i.startswith("batterygym/"))
+    return [i for i in ids if not patterns or any(p.lower() in i.lower() for p in patterns)]
+
+
+def fixed_action(space: spaces.Space, value: float) -> Any:
+    """The constant action ``value`` in ``space``: a Box filled and clipped, a Discrete's first or second."""
+    if isinstance(space, spaces.Box):
+        return np.clip(np.full(space.shape, value, dtype=space.dtype), space.low, space.high)
+    if isinstance(space, spaces.Discrete):
+        return int(space.start) + (1 if value and space.n > 1 else 0)
+    space.seed(0)
+    return space.sample()
+
+
+class _Meter:
+    """One env object stepped with one fixed action; collects block timings."""
+
+    def __init__(self, env: gym.Env, value: float, seed: int = 0) -> None:
+        self.env, self.action = env, fixed_action(env.action_space, value)
+        self.rates: list[float] = []
+        self.reset_s: list[float] = []
+        self.env.reset(seed=seed)
+        self.block(200)  # warm-up: caches, the passive checker's first step
+
+    def block(self, steps: int) -> float:
+        env, action, perf = self.env, self.action, time.perf_counter
+        env.reset()
+        in_reset, resets = 0.0, 0
+        t0 = perf()
+        for _ in range(steps):
+            _, _, terminated, truncated, _ = env.step(action)
+            if terminated or truncated:
+                t1 = perf()
+                env.reset()
+                in_reset += perf() - t1
+                resets += 1
+        rate = steps / (perf() - t0)
+        if resets:
+            self.reset_s.append(in_reset / resets)
+        return rate
+
+    def measure(self, steps: int) -> None:
+        self.rates.append(self.block(steps))
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.rates)
+
+    @property
+    def reset_ms(self) -> float | None:
+        return 1000.0 * statistics.median(self.reset_s) if self.reset_s else None
+
+
+def _round_robin(meters: Sequence[_Meter], steps: int, repeats: int, progress: bool, what: str) -> None:
+    """Measure every meter ``repeats`` times, interleaved, so drifting load hits all alike."""
+    from tqdm.auto import tqdm
+
+    with tqdm(total=repeats * len(meters), desc=what, unit="block", disable=not progress,
+              file=sys.stderr, leave=False) as bar:
+        for _ in range(repeats):
+            for m in meters:
+                m.measure(steps)
+                bar.update()
+
+
+def measure_env_speed(env_id: str, steps: int = 20_000, action: float = 0.0, repeats: int = 3,
+                      progress: bool = False) -> dict[str, Any]:
+    """Steps per second of ``env_id`` with a fixed ``action`` value, through ``gym.make`` and unwrapped.
+
+    Episodes reset as they end (counted in the rate; ``reset_ms`` is one reset's median). Rates
+    are medians over ``repeats`` blocks of ``steps`` steps, the two modes interleaved.
+    """
+    made, bare = _Meter(_make(env_id), action), _Meter(_make(env_id).unwrapped, action)
+    _round_robin([made, bare], steps, repeats, progress, env_id)
+    return {"env_id": env_id, "action": action, "steps": steps, "repeats": repeats,
+            "make_steps_per_s": made.median, "unwrapped_steps_per_s": bare.median,
+            "reset_ms": made.reset_ms}
+
+
+def measure_reference(name: str = "bare battery", steps: int = 20_000, action: float = 0.0,
+                      repeats: int = 3) -> dict[str, Any]:
+    """Steps per second of a reference env (one of :data:`REFERENCES`), via ``gym.make`` and unwrapped."""
+    if name not in REFERENCES:
+        raise ValueError(f"reference must be one of {sorted(REFERENCES)}, got {name!r}")
+    made, bare = _Meter(_make(name), action), _Meter(_make(name).unwrapped, action)
+    _round_robin([made, bare], steps, repeats, False, name)
+    return {"name": name, "action": action, "make_steps_per_s": made.median, "unwrapped_steps_per_s": bare.median}
+
+
+def _make(name: str) -> gym.Env:
+    """``gym.make`` of a registered id or of a reference."""
+    return gym.make(REFERENCES.get(name, name))
+
+
+# ---------------------------------------------------------------------------------------- MILP
+def industrial_scenarios(n_days: int, seeds: Sequence[int]) -> list[Any]:
+    """Industrial episodes: the env's default episode for ``n_days == 7``, else ``n_days`` from 1 January."""
+    from batterygym.core.generators import IndustrialSiteConfig, generate_industrial
+
+    if n_days == 7:
+        env = gym.make(INDUSTRIAL_ID).unwrapped
+        out = []
+        for s in seeds:
+            env.reset(seed=s)
+            out.append(env.scenario)
+        return out
+    cfg = IndustrialSiteConfig(n_days=n_days, random_start=False)
+    return [generate_industrial(np.random.default_rng(s), cfg) for s in seeds]
+
+
+def measure_milp(n_days: int = 7, seeds: Sequence[int] = (0, 1, 2), time_limit: float = 120.0,
+                 scenarios: Sequence[Any] | None = None, progress: bool = False) -> dict[str, Any]:
+    """Build and solve seconds of the Industrial MILP over ``n_days`` (hourly) for each seed; medians.
+
+    ``scenarios`` replaces the generated episodes (any scenario ``solve_optimal`` knows).
+    """
+    from tqdm.auto import tqdm
+
+    from batterygym.baselines import solve_optimal
+
+    cases = list(scenarios) if scenarios is not None else industrial_scenarios(n_days, seeds)
+    labels = list(seeds) if scenarios is None else list(range(len(cases)))
+    runs = []
+    for label, s in tqdm(list(zip(labels, cases, strict=True)), desc=f"MILP {n_days} d", unit="solve",
+                         disable=not progress, file=sys.stderr, leave=False):
+        t0 = time.perf_counter()
+        plan = solve_optimal(s, time_limit=time_limit)
+        call = time.perf_counter() - t0
+        runs.append({"seed": label, "n_steps": int(plan.actions.shape[0]), "build_s": plan.build_seconds,
+                     "solve_s": plan.solve_seconds, "total_s": plan.build_seconds + plan.solve_seconds,
+                     "call_s": call, "binaries": int(plan.details.get("binaries", 0)),
+                     "rounds": int(plan.details.get("rounds", 1)), "objective": plan.objective,
+                     "status": plan.status})
+    med = {k: statistics.median(r[k] for r in runs) for k in ("build_s", "solve_s", "total_s", "call_s")}
+    return {"n_steps": runs[0]["n_steps"], **med, "binaries": max(r["binaries"] for r in runs),
+            "rounds": max(r["rounds"] for r in runs), "runs": runs}
+
+
+# ---------------------------------------------------------------------------------------- CLI
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer steps and seeds, and skip the year-long MILP (a smoke run, ~10 s)")
+    parser.add_argument("--env", action="append", default=[], metavar="PATTERN",
+                        help="only env ids containing PATTERN (repeatable; default: every batterygym/* id)")
+    parser.add_argument("--steps", type=int, default=None, help="steps per timed block (default 20000; quick 3000)")
+    parser.add_argument("--repeats", type=int, default=None, help="timed blocks per row, median (default 5; quick 2)")
+    parser.add_argument("--no-milp", action="store_true", help="skip the MILP rows")
+    parser.add_argument("--no-year", action="store_true", help="skip the year-long MILP")
+    parser.add_argument("--time-limit", type=float, default=120.0, help="MILP time limit per solve, s")
+    parser.add_argument("--json", metavar="PATH", default=None, help="also write the results as JSON")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "platform": platform.platform()}
+    for pkg in ("numpy", "gymnasium", "highspy"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "absent"
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    steps = args.steps or (3_000 if args.quick else 20_000)
+    repeats = args.repeats or (2 if args.quick else 5)
+    if steps < 1 or repeats < 1:
+        raise ValueError(f"--steps and --repeats must be positive, got {steps} and {repeats}")
+    progress = not args.no_progress
+    ids = registered_ids(args.env)
+    if not ids:
+        raise ValueError(f"no registered batterygym/ id matches --env {args.env}; "
+                         f"registered: {registered_ids()}")
+
+    rows = [*ids, *REFERENCES]
+    meters: dict[tuple[str, str, str], _Meter] = {}
+    for label, value in ACTIONS.items():
+        for name in rows:
+            meters[(name, label, "make")] = _Meter(_make(name), value)
+            meters[(name, label, "unwrapped")] = _Meter(_make(name).unwrapped, value)
+    _round_robin(list(meters.values()), steps, repeats, progress, "env steps")
+
+    envs, reference = [], []
+    for label, value in ACTIONS.items():
+        ref_made = meters[("bare battery", label, "make")].median
+        ref_bare = meters[("bare battery", label, "unwrapped")].median
+        for name in rows:
+            made, bare = meters[(name, label, "make")], meters[(name, label, "unwrapped")]
+            row = {"action": value, "make_steps_per_s": made.median, "unwrapped_steps_per_s": bare.median}
+            if name in REFERENCES:
+                reference.append({"name": name, **row})
+            else:
+                envs.append({"env_id": name, **row, "reset_ms": made.reset_ms,
+                             "ratio_make": made.median / ref_made, "ratio_unwrapped": bare.median / ref_bare})
+
+    milp: dict[str, Any] = {"week": None, "year": None}
+    if not args.no_milp:
+        seeds = WEEK_SEEDS[:3] if args.quick else WEEK_SEEDS
+        milp["week"] = measure_milp(7, seeds, args.time_limit, progress=progress)
+        if not (args.quick or args.no_year):
+            if progress:
+                print("solving the year-long MILP (8,760 hourly steps) ...", file=sys.stderr, flush=True)
+            milp["year"] = measure_milp(365, (0,), args.time_limit, progress=progress)
+
+    targets = _targets(envs, milp)
+    result = {"meta": {**_versions(), "steps": steps, "repeats": repeats, "quick": bool(args.quick)},
+              "envs": envs, "reference": reference, "milp": milp, "targets": targets}
+    print(format_report(result))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(result, fh, indent=2, default=float)
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+def _targets(envs: list[dict[str, Any]], milp: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    rates = [e["make_steps_per_s"] for e in envs if e["env_id"] == INDUSTRIAL_ID]
+    if rates:
+        out.append(_target(f"{INDUSTRIAL_ID} via gym.make, fixed action (slowest)", ">=", TARGET_STEPS_PER_S,
+                           min(rates), "steps/s"))
+    if milp.get("week"):
+        out.append(_target("Industrial MILP, default 7-day episode, build + solve (median)", "<", TARGET_WEEK_S,
+                           milp["week"]["total_s"], "s"))
+    if milp.get("year"):
+        out.append(_target("Industrial MILP, 8,760 hourly steps, build + solve", "<", TARGET_YEAR_S,
+                           milp["year"]["total_s"], "s"))
+    return out
+
+
+def _target(name: str, op: str, target: float, measured: float, unit: str) -> dict[str, Any]:
+    ok = measured >= target if op == ">=" else measured < target
+    return {"name": name, "op": op, "target": target, "measured": measured, "unit": unit, "pass": bool(ok)}
+
+
+def format_report(result: dict[str, Any]) -> str:
+    """The printed tables of a :func:`run` result."""
+    meta = result["meta"]
+    lines = [f"batterygym speed benchmark: python {meta['python']}, numpy {meta['numpy']}, gymnasium "
+             f"{meta['gymnasium']}, highspy {meta['highspy']}; median of {meta['repeats']} blocks of "
+             f"{meta['steps']:,} steps", ""]
+    lines.append("Env steps per second (fixed action, resets included; ratio: rate / the bare battery's, same mode)")
+    head = f"{'env':<34}{'action':>7}{'gym.make':>12}{'unwrapped':>12}{'reset ms':>10}{'ratio':>8}{'ratio unw.':>11}"
+    lines += [head, "-" * len(head)]
+    for e in result["envs"]:
+        reset = f"{e['reset_ms']:.3f}" if e["reset_ms"] is not None else "-"
+        lines.append(f"{e['env_id']:<34}{e['action']:>7g}{e['make_steps_per_s']:>12,.0f}"
+                     f"{e['unwrapped_steps_per_s']:>12,.0f}{reset:>10}{e['ratio_make']:>8.2f}"
+                     f"{e['ratio_unwrapped']:>11.2f}")
+    for r in result["reference"]:
+        lines.append(f"{'reference: ' + r['name']:<34}{r['action']:>7g}{r['make_steps_per_s']:>12,.0f}"
+                     f"{r['unwrapped_steps_per_s']:>12,.0f}")
+    milp = result["milp"]
+    if milp.get("week") or milp.get("year"):
+        lines += ["", "Industrial MILP (HiGHS via Pyomo; seconds are medians over seeds)"]
+        head = f"{'episode':<34}{'steps':>7}{'build s':>10}{'solve s':>10}{'total s':>10}{'call s':>9}" \
+               f"{'binaries':>10}{'rounds':>8}"
+        lines += [head, "-" * len(head)]
+        for key, label in (("week", f"default week ({len(milp['week']['runs']) if milp.get('week') else 0} seeds)"),
+                           ("year", "full year, hourly")):
+            m = milp.get(key)
+            if m:
+                lines.append(f"{label:<34}{m['n_steps']:>7}{m['build_s']:>10.3f}{m['solve_s']:>10.3f}"
+                             f"{m['total_s']:>10.3f}{m['call_s']:>9.3f}{m['binaries']:>10}{m['rounds']:>8}")
+    if result["targets"]:
+        lines += ["", "Targets"]
+        for t in result["targets"]:
+            fmt = ",.0f" if t["unit"] == "steps/s" else ".3f"
+            lines.append(f"  {'PASS' if t['pass'] else 'MISS'}  {t['name']}: {t['measured']:{fmt}} {t['unit']} "
+                         f"(target {t['op']} {t['target']:,g} {t['unit']})")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run as ``python -m batterygym.benchmarks.speed`` (same options as the CLI command)."""
+    parser = argparse.ArgumentParser(prog="batterygym benchmark speed", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
