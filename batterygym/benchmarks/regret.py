@@ -41,14 +41,10 @@ def as_policy(policy: Any, env: gym.Env) -> Callable[[np.ndarray], np.ndarray]:
 
 def rollout(env: gym.Env, policy: Callable, seed: int) -> tuple[float, list[float]]:
     """One episode: total reward and the per-step battery power (for plots)."""
-    obs, _ = env.reset(seed=seed)
-    total, power = 0.0, []
-    while True:
-        obs, reward, terminated, truncated, info = env.step(policy(obs))
-        total += float(reward)
-        power.append(float(info.get("battery_kw", np.nan)))
-        if terminated or truncated:
-            return total, power
+    from batterygym.baselines.heuristics import rollout as play
+
+    total, infos = play(env, policy, seed)
+    return total, [float(info.get("battery_kw", np.nan)) for info in infos]
 
 
 def evaluate_policies(
