@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 
 _ENVS = {
     "batterygym/Industrial-v0": ("batterygym.envs.industrial:IndustrialEnv", 168),
+    "batterygym/Fleet-v0": ("batterygym.envs.fleet:FleetEnv", 24),
 }
 
 for _id, (_entry, _steps) in _ENVS.items():

@@ -12,6 +12,7 @@ from batterygym.baselines.plan import InfeasibleScenarioError, Plan, SolverError
 # scenario class name -> module with `solve(scenario, **options) -> Plan`
 _SOLVERS = {
     "IndustrialScenario": "batterygym.baselines.industrial",
+    "FleetScenario": "batterygym.baselines.fleet",
 }
 
 

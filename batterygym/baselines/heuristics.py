@@ -10,6 +10,8 @@ from collections.abc import Callable
 import gymnasium as gym
 import numpy as np
 
+from batterygym.baselines.fleet_heuristics import FleetRule
+from batterygym.envs.fleet import FleetEnv
 from batterygym.envs.industrial import OBS_PEAK, OBS_SOC, OBS_WINDOWS, IndustrialEnv
 
 Policy = Callable[[np.ndarray], np.ndarray]
@@ -79,6 +81,7 @@ class IndustrialRule:
 # env class -> heuristic classes of its setting, from the weakest up (idle comes first for all)
 HEURISTICS: dict[type, list[type]] = {
     IndustrialEnv: [IndustrialRule],
+    FleetEnv: [FleetRule],
 }
 
 

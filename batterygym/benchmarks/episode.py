@@ -31,6 +31,11 @@ class Setting:
     schedule: Callable[[Any, np.ndarray], pd.DataFrame]  # (scenario, power per step) -> settled record
     breakdown: Callable[[pd.DataFrame], dict[str, float]]  # record -> cost terms, total, peak
     power_key: str = "battery_kw"  # the info key of the physical set-point the env applied
+    # Optional, for settings whose table, JSON and plot differ from the industrial ones (None: industrial's)
+    columns: dict[str, str] | None = None  # breakdown key -> printed header, in order
+    note: str | None = None  # the line printed under the table
+    scenario_json: Callable[[Any], dict[str, Any]] | None = None  # scenario -> its JSON block
+    plot: Callable[[dict[str, pd.DataFrame], Path, str], Any] | None = None  # (schedules, path, title) -> file
 
 
 # ---------------------------------------------------------------------------------------- industrial
@@ -55,6 +60,9 @@ def _industrial_env(args: argparse.Namespace) -> Any:
     from batterygym.core.io import load_industrial_csv
     from batterygym.envs.industrial import IndustrialEnv
 
+    fleet_only = [f"--{k.replace('_', '-')}" for k in FLEET_OPTIONS if getattr(args, k, None) is not None]
+    if fleet_only:
+        raise ValueError(f"{', '.join(fleet_only)}: fleet option(s), not for the industrial setting")
     site = _industrial_site(args)
     if args.csv is None:
         cfg = IndustrialSiteConfig.from_kwargs(**site)
@@ -90,9 +98,85 @@ def _industrial_setting() -> Setting:
                    breakdown=cost_breakdown)
 
 
+# ---------------------------------------------------------------------------------------- fleet
+FLEET_OPTIONS = ("assets", "markets", "directions", "layout_seed")
+SITE_OPTIONS = ("pv_kwp", "capacity_kwh", "power_kw", "connection_kw")
+
+
+def _fleet_env(args: argparse.Namespace) -> Any:
+    import gymnasium as gym
+
+    import batterygym  # noqa: F401 - registers the ids
+    from batterygym.core.fleet_generator import FleetConfig, load_fleet_csv
+    from batterygym.envs.fleet import FleetEnv
+
+    site_only = [f"--{k.replace('_', '-')}" for k in SITE_OPTIONS if getattr(args, k) is not None]
+    site_only += ["--no-export"] if args.no_export else []
+    if site_only:
+        raise ValueError(f"{', '.join(site_only)}: industrial site option(s), not for the fleet setting")
+    fleet: dict[str, Any] = {}
+    for opt, field in (("assets", "n_assets"), ("layout_seed", "layout_seed")):
+        if getattr(args, opt) is not None:
+            fleet[field] = getattr(args, opt)
+    if args.csv is None:
+        for opt, field in (("markets", "n_markets"), ("days", "n_days")):
+            if getattr(args, opt) is not None:
+                fleet[field] = getattr(args, opt)
+        if args.directions is not None:
+            fleet["directions"] = tuple(d.strip().lower() for d in args.directions.split(","))
+            fleet.setdefault("n_markets", len(fleet["directions"]))
+        cfg = FleetConfig.from_kwargs(**fleet)
+        return gym.make("batterygym/Fleet-v0", max_episode_steps=cfg.n_steps, **fleet)
+    not_for_csv = [f"--{k}" for k in ("days", "markets") if getattr(args, k) is not None]
+    if not_for_csv:
+        raise ValueError(f"{', '.join(not_for_csv)} cannot be used with --csv: the CSV gives the episode's "
+                         "length and markets")
+    directions = args.directions
+    if directions is not None and "=" in directions:
+        directions = dict(item.split("=", 1) for item in directions.split(","))
+    return FleetEnv(scenario=load_fleet_csv(args.csv, directions, **fleet))
+
+
+def _fleet_describe(s: Any, args: argparse.Namespace) -> str:
+    source = f"CSV {args.csv}" if args.csv is not None else f"seed {args.seed}"
+    assets = ", ".join(f"{name} {b.p_discharge_kw / 1000:g} MW/{b.capacity_kwh / 1000:g} MWh "
+                       f"(round trip {b.eta_charge * b.eta_discharge:.2f})"
+                       for name, b in zip(s.asset_names, s.assets, strict=True))
+    markets = ", ".join(f"{name} ({d}) {s.prices[:, m].min():.0f} to {s.prices[:, m].max():.0f}"
+                        for m, (name, d) in enumerate(zip(s.market_names, s.directions, strict=True)))
+    return (f"fleet episode ({source}): {s.n_steps} steps of {s.dt_h:g} h from {s.timestamps[0]:%a %Y-%m-%d %H:%M}\n"
+            f"assets: {assets}\nmarkets (price range EUR/MWh): {markets}")
+
+
+def _fleet_scenario_json(s: Any) -> dict[str, Any]:
+    return {
+        "start": str(s.timestamps[0].isoformat()), "n_steps": s.n_steps, "dt_h": s.dt_h,
+        "markets": [{"name": n, "direction": d} for n, d in zip(s.market_names, s.directions, strict=True)],
+        "assets": [{"name": n, **asdict(b)} for n, b in zip(s.asset_names, s.assets, strict=True)],
+        "prequalified_kw": s.prequalified_kw.tolist(),
+        "terminal_value_eur_per_mwh": s.terminal_value_eur_per_mwh,
+    }
+
+
+def _fleet_setting() -> Setting:
+    from batterygym.benchmarks.fleet_plots import plot_fleet
+    from batterygym.core.fleet import cost_breakdown, simulate
+
+    columns = {"revenue_eur": "revenue EUR", "degradation_eur": "degradation EUR",
+               "terminal_credit_eur": "terminal credit EUR", "profit_eur": "profit EUR",
+               "discharged_mwh": "up MWh", "charged_mwh": "down MWh", "saving_eur": "gain vs idle EUR",
+               "share_of_optimum": "share of optimum"}
+    return Setting(make_env=_fleet_env, describe=_fleet_describe, schedule=simulate, breakdown=cost_breakdown,
+                   power_key="allocation_kw", columns=columns,
+                   note="profit = revenue (up markets pay, down markets charge) - degradation + terminal credit",
+                   scenario_json=_fleet_scenario_json,
+                   plot=lambda schedules, path, title: plot_fleet(schedules, path, title=title))
+
+
 # setting name -> factory of its Setting (imported lazily: the CLI builds its parser from this module)
 SETTINGS: dict[str, Callable[[], Setting]] = {
     "industrial": _industrial_setting,
+    "fleet": _fleet_setting,
 }
 
 
@@ -101,9 +185,13 @@ EXAMPLES = """\
 examples:
   batterygym solve industrial --seed 3 --plot dispatch.png
   batterygym solve industrial --csv site.csv --capacity-kwh 1000 --power-kw 400 --json costs.json
+  batterygym solve fleet --seed 3 --assets 8 --markets 6 --plot fleet.png
+  batterygym solve fleet --csv prices.csv --directions up,down,down,up
 
 A CSV has one row per step: timestamp (ISO 8601, evenly spaced), load_kw, price_eur_per_kwh and
 optionally pv_kw and export_price_eur_per_kwh (export is allowed when that column is present).
+A fleet price CSV has a timestamp column and one price column (EUR/MWh) per market, each market's
+direction given by --directions or by its name ending in _up or _down.
 """
 
 
@@ -117,7 +205,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--csv", type=Path, default=None, metavar="FILE",
                      help="site data instead of a generated episode: columns timestamp, load_kw, price_eur_per_kwh "
                           "and optionally pv_kw, export_price_eur_per_kwh")
-    src.add_argument("--days", type=int, default=None, help="episode length of a generated episode (default: 7)")
+    src.add_argument("--days", type=int, default=None,
+                     help="episode length in days of a generated episode (default: 7 industrial, 1 fleet)")
     site = parser.add_argument_group("site")
     site.add_argument("--pv-kwp", type=float, default=None, help="PV peak power of a generated site (default: 200)")
     site.add_argument("--capacity-kwh", type=float, default=None, help="battery nominal capacity (default: 500)")
@@ -125,6 +214,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     site.add_argument("--connection-kw", type=float, default=None,
                       help="grid connection (default: 1000; for a CSV 1.25 x its peak net load, rounded up)")
     site.add_argument("--no-export", action="store_true", help="bar export to the grid (PV surplus is curtailed)")
+    fleet = parser.add_argument_group("fleet")
+    fleet.add_argument("--assets", type=int, default=None, help="number of assets of a generated fleet (default: 5)")
+    fleet.add_argument("--markets", type=int, default=None, help="number of markets, generated (default: 4)")
+    fleet.add_argument("--directions", default=None, metavar="LIST",
+                       help="market directions, e.g. up,down,down,up (for a CSV also name=up,name2=down)")
+    fleet.add_argument("--layout-seed", type=int, default=None,
+                       help="seed of the fleet's assets and prequalification (default: 0)")
     out = parser.add_argument_group("output")
     out.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS",
                      help="MILP time limit (default: 60)")
@@ -189,8 +285,14 @@ def cost_table(breakdowns: dict[str, dict[str, float]], reference: str = "idle",
     return df
 
 
-def format_table(df: pd.DataFrame) -> str:
-    """The cost table as printed: EUR with cents, kW whole, the share in percent."""
+def format_table(df: pd.DataFrame, columns: dict[str, str] | None = None) -> str:
+    """The cost table as printed: EUR with cents, kW whole, the share in percent. ``columns`` maps
+    breakdown keys to headers (default: the industrial table)."""
+    if columns is not None:
+        shown = pd.DataFrame({header: df[key] for key, header in columns.items()})
+        formatters = {c: "{:,.2f}".format for c in shown.columns if c.endswith(("EUR", "MWh"))}
+        formatters["share of optimum"] = lambda x: "n/a" if not math.isfinite(x) else f"{100 * x:.1f} %"
+        return shown.to_string(formatters=formatters)
     shown = pd.DataFrame({
         "energy EUR": df["energy_eur"],
         "demand EUR": df["demand_eur"],
@@ -246,9 +348,9 @@ def run(args: argparse.Namespace) -> int:
 
     print(setting.describe(scenario, args))
     print()
-    print(format_table(table))
-    print("total cost = energy + demand + degradation - terminal credit (the energy left in the battery, valued "
-          "against its start; < 0: it ended emptier)")
+    print(format_table(table, setting.columns))
+    print(setting.note or "total cost = energy + demand + degradation - terminal credit (the energy left in the "
+          "battery, valued against its start; < 0: it ended emptier)")
     print()
     print(f"MILP: {plan.status}, objective {plan.objective:,.2f} EUR (replayed in the env: "
           f"{returns['optimal']:,.2f}), gap {plan.mip_gap:.1e}, build {plan.build_seconds:.2f} s, "
@@ -259,7 +361,7 @@ def run(args: argparse.Namespace) -> int:
         report = {
             "setting": args.setting,
             "source": {"csv": str(args.csv)} if args.csv is not None else {"seed": args.seed},
-            "scenario": {
+            "scenario": setting.scenario_json(scenario) if setting.scenario_json is not None else {
                 "start": str(scenario.timestamps[0].isoformat()), "n_steps": scenario.n_steps,
                 "dt_h": scenario.dt_h, "connection_kw": scenario.connection_kw,
                 "demand_charge_eur_per_kw": scenario.demand_charge_eur_per_kw,
@@ -280,7 +382,8 @@ def run(args: argparse.Namespace) -> int:
 
         source = f"CSV {args.csv.name}" if args.csv is not None else f"seed {args.seed}"
         title = f"batterygym {args.setting}: {source}, {scenario.timestamps[0]:%Y-%m-%d}, {scenario.days:g} days"
-        _write(args.plot, lambda p: plot_dispatch(schedules, p, title=title))
+        draw = setting.plot or (lambda sched, p, t: plot_dispatch(sched, p, title=t))
+        _write(args.plot, lambda p: draw(schedules, p, title))
         print(f"wrote {args.plot}")
     return 0
 

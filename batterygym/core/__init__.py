@@ -1,12 +1,14 @@
 """The one model every env and MILP shares: battery physics, tariffs, scenarios, money."""
 from batterygym.core.battery import BatteryParams, power_bounds, step_battery
+from batterygym.core.fleet import FleetScenario, FleetState
+from batterygym.core.fleet_generator import FleetConfig, generate_fleet, load_fleet_csv
 from batterygym.core.generators import IndustrialSiteConfig, generate_industrial
 from batterygym.core.industrial import IndustrialScenario, cost_breakdown, settle_step, simulate, terminal_credit
 from batterygym.core.io import load_industrial_csv
 from batterygym.core.tariff import TOUTariff
 
 __all__ = [
-    "BatteryParams", "IndustrialScenario", "IndustrialSiteConfig", "TOUTariff", "cost_breakdown",
-    "generate_industrial", "load_industrial_csv", "power_bounds", "settle_step", "simulate", "step_battery",
-    "terminal_credit",
+    "BatteryParams", "FleetConfig", "FleetScenario", "FleetState", "IndustrialScenario", "IndustrialSiteConfig",
+    "TOUTariff", "cost_breakdown", "generate_fleet", "generate_industrial", "load_fleet_csv", "load_industrial_csv",
+    "power_bounds", "settle_step", "simulate", "step_battery", "terminal_credit",
 ]

@@ -1,0 +1,452 @@
+"""Seeded fleet episodes and fleet price CSVs.
+
+A fleet's *layout* (its assets, the markets' directions and character, the prequalification) is drawn
+from ``layout_seed`` (fixed for an env, like a real portfolio) or, with ``layout_seed=None``, anew every
+episode; the *prices* and the start date are drawn from the episode's ``rng``. Prices follow a daily
+shape of European day-ahead prices (night trough, morning and evening peaks, a midday solar dip that
+deepens in summer), a day level with weekend discount, AR(1) noise, and per market a premium (up
+markets above the base, down markets below), noise and spikes (up markets spike up, down markets down,
+towards negative prices). Premiums are small (up to 8 % of the base): a same-hour spread between an up
+and a down market that beat the round trip's losses and wear would be a riskless fleet-wide arbitrage
+(one asset charges while another discharges), which liquid markets do not leave open for long; the
+spikes still open such spreads now and then.
+
+A price CSV has a ``timestamp`` column and one column per market with its price in EUR/MWh; each
+market's direction is given by the caller or by its column name ending in ``_up`` or ``_down``.
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from batterygym.core.battery import BatteryParams
+from batterygym.core.fleet import DIRECTIONS, DOWN, UP, FleetScenario
+from batterygym.core.validation import check_fraction, check_nonnegative, check_positive
+
+PRICE_ROUND = 2  # prices are quoted in EUR/MWh with cents, as the source's
+
+
+@dataclass(frozen=True)
+class FleetConfig:
+    """What a fleet episode looks like; every field is a keyword of ``Fleet-v0`` (plain values, JSON-clean).
+
+    Markets: without ``directions``, half up and half down (one more up when odd) in a random order.
+    Assets: power uniform in ``[power_kw_min, power_kw_max]`` (rounded to 500 kW), a duration drawn
+    from ``durations_h``, a round-trip efficiency uniform in ``[round_trip_min, round_trip_max]`` split
+    evenly between charge and discharge. Wear: ``pack_price_eur_per_kwh`` spread over the throughput
+    of ``cycle_life`` cycles from ``soh0`` to ``soh_end_of_life``; with ``capacity_fade`` the capacity also
+    shrinks with throughput at that rate (off by default: a day's cycle is 0.003 % of capacity, and the SoC
+    window's dependence on throughput makes the MILP many times slower). Prequalification: an asset is
+    prequalified in a market with probability ``prequalified_prob`` (always in at least one market of
+    each direction), for a share uniform in ``[prequalified_min_share, 1]`` of its rating, rounded
+    down to 100 kW. Prices: see the module docstring; ``level_eur_per_mwh`` is the median day level.
+    """
+
+    n_assets: int = 5
+    n_markets: int = 4
+    n_days: int = 1
+    dt_h: float = 1.0
+    layout_seed: int | None = 0
+    directions: tuple[str, ...] | None = None
+    year: int = 2025
+    random_start: bool = True
+    power_kw_min: float = 1000.0
+    power_kw_max: float = 10000.0
+    durations_h: tuple[float, ...] = (1.0, 2.0, 2.0, 4.0)
+    round_trip_min: float = 0.85
+    round_trip_max: float = 0.92
+    soc_min: float = 0.1
+    soc_max: float = 1.0
+    soc0: float = 0.5
+    soh0: float = 1.0
+    soh_end_of_life: float = 0.8
+    pack_price_eur_per_kwh: float = 150.0
+    cycle_life: float = 6000.0
+    max_cycles_per_day: float | None = None
+    capacity_fade: bool = False
+    prequalified_prob: float = 0.75
+    prequalified_min_share: float = 0.3
+    level_eur_per_mwh: float = 90.0
+    level_sigma: float = 0.25
+    base_noise: float = 0.06
+    premium_max: float = 0.08
+    volatility_min: float = 0.02
+    volatility_max: float = 0.08
+    spike_prob_max: float = 0.04
+    price_floor_eur_per_mwh: float = -100.0
+    price_cap_eur_per_mwh: float = 500.0
+    terminal_value_eur_per_mwh: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("n_assets", "n_markets", "n_days"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_positive("dt_h", self.dt_h)
+        if abs(24.0 / self.dt_h - round(24.0 / self.dt_h)) > 1e-9:
+            raise ValueError(f"dt_h must divide 24 hours, got {self.dt_h!r}")
+        if self.layout_seed is not None and (not isinstance(self.layout_seed, int) or self.layout_seed < 0):
+            raise ValueError(f"layout_seed must be a non-negative integer or None, got {self.layout_seed!r}")
+        if self.directions is not None:
+            if isinstance(self.directions, str) or len(self.directions) != self.n_markets:
+                raise ValueError(f"directions must list {self.n_markets} of 'up'/'down' (one per market), "
+                                 f"got {self.directions!r}")
+            bad = [d for d in self.directions if d not in DIRECTIONS]
+            if bad:
+                raise ValueError(f"directions must be 'up' or 'down', got {bad[0]!r} in {self.directions!r}")
+            object.__setattr__(self, "directions", tuple(self.directions))
+        for name in ("power_kw_min", "cycle_life", "level_eur_per_mwh"):
+            check_positive(name, getattr(self, name))
+        if self.power_kw_max < self.power_kw_min:
+            raise ValueError(f"power_kw_max must be >= power_kw_min = {self.power_kw_min!r}, "
+                             f"got {self.power_kw_max!r}")
+        if isinstance(self.durations_h, (int, float)) or not self.durations_h:
+            raise ValueError(f"durations_h must be a non-empty list of hours, got {self.durations_h!r}")
+        for d in self.durations_h:
+            check_positive("durations_h", d)
+        object.__setattr__(self, "durations_h", tuple(float(d) for d in self.durations_h))
+        for name in ("round_trip_min", "round_trip_max"):
+            value = getattr(self, name)
+            check_fraction(name, value)
+            if value <= 0:
+                raise ValueError(f"{name} must be in (0, 1], got {value!r}")
+        if self.round_trip_max < self.round_trip_min:
+            raise ValueError(f"round_trip_max must be >= round_trip_min = {self.round_trip_min!r}, "
+                             f"got {self.round_trip_max!r}")
+        for name in ("prequalified_prob", "prequalified_min_share", "premium_max", "soc_min", "soc_max", "soc0",
+                     "soh0", "soh_end_of_life"):
+            check_fraction(name, getattr(self, name))
+        if self.soh_end_of_life >= self.soh0:
+            raise ValueError(f"soh_end_of_life must be below soh0 = {self.soh0!r}, got {self.soh_end_of_life!r}")
+        for name in ("pack_price_eur_per_kwh", "level_sigma", "base_noise", "volatility_min", "spike_prob_max",
+                     "terminal_value_eur_per_mwh"):
+            check_nonnegative(name, getattr(self, name))
+        if self.volatility_max < self.volatility_min:
+            raise ValueError(f"volatility_max must be >= volatility_min = {self.volatility_min!r}, "
+                             f"got {self.volatility_max!r}")
+        check_fraction("spike_prob_max", self.spike_prob_max)
+        if not self.price_floor_eur_per_mwh < self.price_cap_eur_per_mwh:
+            raise ValueError(f"price_floor_eur_per_mwh ({self.price_floor_eur_per_mwh!r}) must be below "
+                             f"price_cap_eur_per_mwh ({self.price_cap_eur_per_mwh!r})")
+        if self.max_cycles_per_day is not None:
+            check_nonnegative("max_cycles_per_day", self.max_cycles_per_day)
+        self.battery(1000.0, 1.0, 0.9)  # the battery fields are checked by BatteryParams itself
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> FleetConfig:
+        """Build from keywords, naming any unknown one (env kwargs go through here)."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise TypeError(f"unknown fleet option(s) {unknown}; known: {sorted(known)}")
+        return cls(**kwargs)
+
+    @property
+    def n_steps(self) -> int:
+        return int(round(self.n_days * 24 / self.dt_h))
+
+    def battery(self, power_kw: float, duration_h: float, round_trip: float) -> BatteryParams:
+        """One asset with this config's SoC window, wear and cycle cap."""
+        fade = (self.soh0 - self.soh_end_of_life) / self.cycle_life
+        cost = self.pack_price_eur_per_kwh * self.soh0 * fade / (2.0 * (self.soh0 - self.soh_end_of_life))
+        eta = math.sqrt(round_trip)
+        return BatteryParams(
+            capacity_kwh=power_kw * duration_h, p_charge_kw=power_kw, p_discharge_kw=power_kw,
+            eta_charge=eta, eta_discharge=eta, soc_min=self.soc_min, soc_max=self.soc_max, soc0=self.soc0,
+            soh0=self.soh0, soh_end_of_life=self.soh_end_of_life, degradation_cost_per_kwh=cost,
+            fade_per_cycle=fade if self.capacity_fade else 0.0, calendar_fade_per_day=0.0,
+            max_cycles_per_day=self.max_cycles_per_day,
+        )
+
+
+@dataclass(frozen=True)
+class FleetLayout:
+    """The fixed part of a fleet: assets, markets and prequalification, and each market's price character
+    (``premium``: relative offset from the base price, up above and down below; ``volatility``: noise
+    as a share of the day level; ``spike_prob``: chance of a spike per step)."""
+
+    assets: tuple[BatteryParams, ...]
+    directions: tuple[str, ...]
+    prequalified_kw: np.ndarray
+    market_names: tuple[str, ...]
+    asset_names: tuple[str, ...]
+    premium: np.ndarray
+    volatility: np.ndarray
+    spike_prob: np.ndarray
+
+    @functools.cached_property
+    def sign(self) -> np.ndarray:
+        """+1 for an up market, -1 for a down market."""
+        return np.where(np.array(self.directions) == UP, 1.0, -1.0)
+
+
+def generate_layout(rng: np.random.Generator, cfg: FleetConfig, directions: Sequence[str] | None = None
+                    ) -> FleetLayout:
+    """Draw a fleet's assets, market directions and prequalification from ``rng``."""
+    n, k = cfg.n_assets, cfg.n_markets
+    # half the markets up, half down, in a random order (balancing products come in up/down pairs); drawn
+    # even when given, so a layout's assets do not depend on whether its directions were given
+    drawn = [str(d) for d in rng.permutation([UP] * ((k + 1) // 2) + [DOWN] * (k // 2))]
+    dirs = directions if directions is not None else cfg.directions
+    dirs = tuple(drawn if dirs is None else dirs)
+    if len(dirs) != k:
+        raise ValueError(f"directions must list {k} markets, got {dirs!r}")
+    steps = np.arange(cfg.power_kw_min, cfg.power_kw_max + 1e-9, 500.0)
+    power = rng.choice(steps, size=n) if steps.size else np.full(n, cfg.power_kw_min)
+    duration = rng.choice(np.array(cfg.durations_h), size=n)
+    round_trip = rng.uniform(cfg.round_trip_min, cfg.round_trip_max, size=n)
+    assets = tuple(cfg.battery(float(p), float(d), float(r)) for p, d, r in zip(power, duration, round_trip,
+                                                                                   strict=True))
+    is_up = np.array([d == UP for d in dirs])
+    share = rng.uniform(cfg.prequalified_min_share, 1.0, size=(n, k))
+    on = rng.random((n, k)) < cfg.prequalified_prob
+    for i in range(n):
+        for side in (True, False):
+            cols = np.flatnonzero(is_up == side)
+            if cols.size and not on[i, cols].any():
+                on[i, int(rng.choice(cols))] = True
+    pq = np.floor(np.where(on, share, 0.0) * power[:, None] / 100.0) * 100.0
+    pq = np.where(on, np.maximum(pq, np.minimum(100.0, power[:, None])), 0.0)
+    premium = rng.uniform(0.0, cfg.premium_max, size=k)
+    volatility = rng.uniform(cfg.volatility_min, cfg.volatility_max, size=k)
+    spike = rng.uniform(0.0, cfg.spike_prob_max, size=k)
+    for arr in (pq, premium, volatility, spike):
+        arr.setflags(write=False)
+    return FleetLayout(
+        assets=assets, directions=dirs, prequalified_kw=pq,
+        market_names=tuple(f"m{m}_{d}" for m, d in enumerate(dirs)),
+        asset_names=tuple(f"a{i}" for i in range(n)),
+        premium=premium, volatility=volatility, spike_prob=spike,
+    )
+
+
+def fixed_layout(cfg: FleetConfig) -> FleetLayout | None:
+    """The layout of ``cfg.layout_seed`` (None when every episode draws its own)."""
+    if cfg.layout_seed is None:
+        return None
+    return generate_layout(np.random.default_rng(cfg.layout_seed), cfg)
+
+
+_AMP_LOW = np.array([0.10, 0.25, 0.0, 0.10])  # daily amplitudes of the morning and evening peaks, solar and night dips
+_AMP_SPAN = np.array([0.25, 0.35, 0.25, 0.20])
+
+
+@functools.lru_cache(maxsize=8)
+def _bumps(n: int, dt_h: float) -> tuple[np.ndarray, np.ndarray]:
+    """Day index and the four daily shapes (morning, evening, solar, night bumps) of steps 0..n-1."""
+    step_h = np.arange(n) * dt_h
+    hours = step_h % 24.0
+    bumps = []
+    for centre, width in ((8.0, 1.5), (19.0, 2.0), (13.0, 2.5), (3.5, 2.5)):
+        d = (hours - centre + 12.0) % 24.0 - 12.0  # distance on the clock
+        bumps.append(np.exp(-0.5 * (d / width) ** 2))
+    b = np.stack(bumps, axis=1) * np.array([1.0, 1.0, -1.0, -1.0])
+    day = (step_h // 24).astype(int)
+    for a in (b, day):
+        a.setflags(write=False)
+    return day, b
+
+
+@functools.lru_cache(maxsize=8)
+def _ar1_filter(n: int, rho: float) -> np.ndarray:
+    """``L`` with ``L @ z`` a stationary AR(1) path of unit variance from i.i.d. standard normals ``z``:
+    ``x[0] = z[0]``, ``x[t] = rho x[t-1] + sqrt(1 - rho^2) z[t]``."""
+    lag = np.arange(n)[:, None] - np.arange(n)[None, :]
+    f = np.where(lag >= 0, rho ** np.maximum(lag, 0), 0.0) * math.sqrt(1 - rho * rho)
+    f[:, 0] = rho ** np.arange(n)
+    f.setflags(write=False)
+    return f
+
+
+def _ar1(rng: np.random.Generator, n: int, sigma: np.ndarray, rho: float = 0.7) -> np.ndarray:
+    """Stationary AR(1) series, one column per entry of ``sigma`` (their standard deviations), clipped at
+    4 sigma."""
+    x = _ar1_filter(n, rho) @ rng.standard_normal((n, sigma.shape[0])) * sigma
+    return np.maximum(np.minimum(x, 4 * sigma, out=x), -4 * sigma, out=x)
+
+
+def generate_prices(rng: np.random.Generator, cfg: FleetConfig, layout: FleetLayout, start: np.datetime64
+                    ) -> np.ndarray:
+    """Prices (EUR/MWh, shape ``(n_steps, n_markets)``) of an episode starting at ``start`` (a day)."""
+    n = cfg.n_steps
+    day, bumps = _bumps(n, float(cfg.dt_h))
+    n_day = int(day[-1]) + 2
+    first = start.astype("datetime64[D]").item()  # a datetime.date
+    doy0, wd0 = first.timetuple().tm_yday - 1, first.weekday()  # 0 = 1 January, 0 = Monday
+    # 1 at midsummer, 0 at midwinter; weekends 15 % cheaper
+    summer = np.array([0.5 * (1.0 + math.cos(2 * math.pi * (doy0 + d - 172) / 365.25)) for d in range(n_day)])
+    weekend = np.array([0.85 if (wd0 + d) % 7 >= 5 else 1.0 for d in range(n_day)])
+    level = cfg.level_eur_per_mwh * np.exp(rng.normal(0.0, cfg.level_sigma, n_day)) * weekend
+    amp = _AMP_LOW + _AMP_SPAN * rng.random((n_day, 4))  # morning, evening, solar, night
+    amp[:, 2] = np.minimum(amp[:, 2] + 0.45 * summer, 0.8)
+    shape = 1.0 + (amp[day] * bumps).sum(axis=1)
+    lv = level[day][:, None]
+    noise = _ar1(rng, n, np.concatenate([[cfg.base_noise], layout.volatility]))
+    base = lv[:, 0] * shape * (1.0 + noise[:, 0])
+    sign = layout.sign
+    spikes = (rng.random((n, sign.shape[0])) < layout.spike_prob) * rng.uniform(0.5, 2.0, (n, sign.shape[0]))
+    prices = base[:, None] * (1.0 + sign * layout.premium) + lv * (noise[:, 1:] + sign * spikes)
+    np.minimum(prices, cfg.price_cap_eur_per_mwh, out=prices)
+    np.maximum(prices, cfg.price_floor_eur_per_mwh, out=prices)
+    return np.round(prices, PRICE_ROUND, out=prices)
+
+
+def generate_fleet(rng: np.random.Generator, cfg: FleetConfig, layout: FleetLayout | None = None) -> FleetScenario:
+    """Draw one fleet episode from ``rng``: the layout (unless given), the start date and the prices."""
+    if layout is None:
+        layout = generate_layout(rng, cfg)
+    jan1 = np.datetime64(f"{cfg.year}-01-01", "D")
+    start = jan1 + np.timedelta64(int(rng.integers(0, 365 - cfg.n_days)) if cfg.random_start else 0, "D")
+    prices = generate_prices(rng, cfg, layout, start)
+    return FleetScenario(
+        assets=layout.assets, directions=layout.directions, prices=prices, prequalified_kw=layout.prequalified_kw,
+        market_names=layout.market_names, asset_names=layout.asset_names,
+        terminal_value_eur_per_mwh=cfg.terminal_value_eur_per_mwh, start=f"{start}T00:00", dt_h=cfg.dt_h,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- CSV
+def _market_directions(path: Path, header: list[str], directions: Mapping[str, str] | Sequence[str] | None
+                       ) -> tuple[list[str], list[str]]:
+    """The market columns (as in the header) and their directions."""
+    from batterygym.core.io import TIMESTAMP
+
+    others = [c for c in header if c and c != TIMESTAMP]
+    if isinstance(directions, str):
+        directions = [d.strip() for d in directions.split(",")]
+    if directions is None:
+        names, dirs = [], []
+        for c in others:
+            suffix = c.rsplit("_", 1)[-1] if "_" in c else ""
+            if suffix not in DIRECTIONS:
+                raise ValueError(
+                    f"{path}: column {c!r} does not say its direction: name market columns '<name>_up' or "
+                    "'<name>_down', or pass directions (e.g. --directions up,down,...)"
+                )
+            names.append(c)
+            dirs.append(suffix)
+    elif isinstance(directions, Mapping):
+        names, dirs = [], []
+        for name, d in directions.items():
+            key = str(name).strip().lower()
+            if key not in header:
+                found = ", ".join(repr(c) for c in header)
+                raise ValueError(f"{path}: missing market column {key!r} (given a direction); found: {found}")
+            names.append(key)
+            dirs.append(str(d).strip().lower())
+    else:
+        dirs = [str(d).strip().lower() for d in directions]
+        if len(dirs) != len(others):
+            raise ValueError(f"{path}: {len(dirs)} direction(s) given for {len(others)} market column(s) "
+                             f"({', '.join(repr(c) for c in others)}); give one per market column")
+        names = others
+    for name, d in zip(names, dirs, strict=True):
+        if d not in DIRECTIONS:
+            raise ValueError(f"{path}: market {name!r} has direction {d!r}; expected 'up' or 'down'")
+    if not names:
+        raise ValueError(f"{path}: no market columns besides {TIMESTAMP!r}; expected one price column per market")
+    return names, dirs
+
+
+def load_fleet_prices(path: str | os.PathLike[str], directions: Mapping[str, str] | Sequence[str] | str | None = None
+                      ) -> tuple[str, float, tuple[str, ...], tuple[str, ...], np.ndarray]:
+    """Read a fleet price CSV: ``(start, dt_h, market_names, directions, prices (T, M) in EUR/MWh)``.
+
+    ``directions`` maps market columns to ``"up"``/``"down"`` (other columns are ignored), or lists one
+    direction per non-timestamp column in file order (also as ``"up,down,..."``); None reads them from
+    the column names' ``_up``/``_down`` suffix. Bad data raises ``ValueError`` naming file, column,
+    value and line (as :func:`batterygym.core.io.load_industrial_csv` does).
+    """
+    from batterygym.core.io import TIMESTAMP, _parse_number, _parse_timestamps, _read_rows
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"fleet price CSV not found: {path}")
+    if not path.is_file():
+        raise ValueError(f"{path} is not a file")
+    header, rows, lines = _read_rows(path)
+    if TIMESTAMP not in header:
+        found = ", ".join(repr(c) for c in header) or "none"
+        hint = " (the file must be comma-separated)" if len(header) == 1 and ";" in header[0] else ""
+        raise ValueError(f"{path}: missing column {TIMESTAMP!r}; found: {found}{hint}")
+    names, dirs = _market_directions(path, header, directions)
+    if not rows:
+        raise ValueError(f"{path}: no data rows after the header")
+    width = len(header)
+    for row, line in zip(rows, lines, strict=True):
+        if len(row) != width:
+            raise ValueError(f"{path}: line {line} has {len(row)} field(s) but the header has {width} "
+                             f"({', '.join(header)}); mismatched lengths")
+    col = {name: i for i, name in enumerate(header)}
+    start, dt_h = _parse_timestamps(path, [row[col[TIMESTAMP]] for row in rows], lines)
+    prices = np.array([[_parse_number(path, name, row[col[name]], line, False) for name in names]
+                       for row, line in zip(rows, lines, strict=True)])
+    return start, dt_h, tuple(names), tuple(dirs), prices
+
+
+def load_fleet_csv(
+    path: str | os.PathLike[str],
+    directions: Mapping[str, str] | Sequence[str] | str | None = None,
+    *,
+    assets: Sequence[BatteryParams] | None = None,
+    prequalified_kw: np.ndarray | None = None,
+    terminal_value_eur_per_mwh: float = 0.0,
+    **fleet: Any,
+) -> FleetScenario:
+    """A :class:`FleetScenario` with the prices of a CSV (see :func:`load_fleet_prices`).
+
+    The fleet is ``assets`` with ``prequalified_kw`` (assets x markets, in the CSV's market order), or
+    when not given, the layout :class:`FleetConfig` draws from ``fleet`` options (``n_assets``,
+    ``layout_seed`` (default 0), ``power_kw_max``, ...) for these markets.
+    """
+    start, dt_h, names, dirs, prices = load_fleet_prices(path, directions)
+    if (assets is None) != (prequalified_kw is None):
+        raise ValueError("give both assets and prequalified_kw, or neither (a generated layout)")
+    asset_names = None
+    if assets is None:
+        if fleet.get("layout_seed", 0) is None:
+            raise ValueError("layout_seed=None draws a layout per episode; a CSV's fleet needs a fixed layout_seed")
+        cfg = FleetConfig.from_kwargs(**{"layout_seed": 0, **fleet, "n_markets": len(names), "directions": dirs})
+        layout = fixed_layout(cfg)
+        assets, prequalified_kw, asset_names = layout.assets, layout.prequalified_kw, layout.asset_names
+    elif fleet:
+        raise ValueError(f"fleet options {sorted(fleet)} generate a layout; they cannot be used with given assets")
+    try:
+        return FleetScenario(
+            assets=tuple(assets), directions=dirs, prices=prices, prequalified_kw=prequalified_kw,
+            market_names=names, asset_names=asset_names, terminal_value_eur_per_mwh=terminal_value_eur_per_mwh,
+            start=start, dt_h=dt_h,
+        )
+    except ValueError as exc:
+        raise ValueError(f"{Path(path)}: {exc}") from None
+
+
+def write_example_fleet_csv(path: str | os.PathLike[str], seed: int = 0, days: int = 1, **fleet: Any
+                            ) -> FleetScenario:
+    """Write a generated fleet episode's prices as a CSV (market columns named ``<name>_<direction>``).
+
+    It is the episode ``Fleet-v0`` plays after ``reset(seed=seed)`` with ``n_days=days`` and the
+    ``fleet`` options; ``load_fleet_csv(path, **fleet_options)`` gives the same scenario back.
+    """
+    from gymnasium.utils.seeding import np_random
+
+    from batterygym.core.io import TIMESTAMP
+
+    cfg = FleetConfig.from_kwargs(n_days=days, **fleet)
+    rng, _ = np_random(seed)
+    s = generate_fleet(rng, cfg, fixed_layout(cfg))
+    path = Path(path)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow([TIMESTAMP, *s.market_names])
+        for t, stamp in enumerate(s.timestamps):
+            writer.writerow([stamp.isoformat(), *(repr(float(p)) for p in s.prices[t])])
+    return s
