@@ -21,7 +21,7 @@ import functools
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ import numpy as np
 
 from batterygym.core.battery import BatteryParams
 from batterygym.core.fleet import DIRECTIONS, DOWN, UP, FleetScenario
-from batterygym.core.validation import check_fraction, check_nonnegative, check_positive
+from batterygym.core.validation import check_fraction, check_nonnegative, check_positive, from_known_kwargs
 
 PRICE_ROUND = 2  # prices are quoted in EUR/MWh with cents, as the source's
 
@@ -143,11 +143,7 @@ class FleetConfig:
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> FleetConfig:
         """Build from keywords, naming any unknown one (env kwargs go through here)."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(kwargs) - known)
-        if unknown:
-            raise TypeError(f"unknown fleet option(s) {unknown}; known: {sorted(known)}")
-        return cls(**kwargs)
+        return from_known_kwargs(cls, "fleet", kwargs)
 
     @property
     def n_steps(self) -> int:

@@ -1,14 +1,14 @@
 """Seeded generators of realistic episodes: every draw comes from the ``rng`` passed in."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from batterygym.core.battery import BatteryParams
 from batterygym.core.industrial import IndustrialScenario
 from batterygym.core.tariff import TOUTariff
-from batterygym.core.validation import check_fraction, check_nonnegative, check_positive
+from batterygym.core.validation import check_fraction, check_nonnegative, check_positive, from_known_kwargs
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,7 @@ class IndustrialSiteConfig:
     @classmethod
     def from_kwargs(cls, **kwargs: object) -> IndustrialSiteConfig:
         """Build from keywords, naming any unknown one (env kwargs go through here)."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(kwargs) - known)
-        if unknown:
-            raise TypeError(f"unknown industrial site option(s) {unknown}; known: {sorted(known)}")
-        return cls(**kwargs)
+        return from_known_kwargs(cls, "industrial site", kwargs)
 
     @property
     def n_steps(self) -> int:

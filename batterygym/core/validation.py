@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+from dataclasses import fields
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -54,3 +56,15 @@ def as_series(name: str, values: object, length: int | None = None, nonnegative:
             raise ValueError(f"{name} must be non-negative, got {float(arr[neg[0]])!r} at step {int(neg[0])}")
     arr.setflags(write=False)
     return arr
+
+
+T = TypeVar("T")
+
+
+def from_known_kwargs(cls: type[T], what: str, kwargs: dict[str, Any]) -> T:
+    """Build the config dataclass ``cls`` from keywords, naming any unknown one (env kwargs go through here)."""
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(kwargs) - known)
+    if unknown:
+        raise TypeError(f"unknown {what} option(s) {unknown}; known: {sorted(known)}")
+    return cls(**kwargs)
