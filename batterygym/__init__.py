@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 _ENVS = {
     "batterygym/Industrial-v0": ("batterygym.envs.industrial:IndustrialEnv", 168),
     "batterygym/Fleet-v0": ("batterygym.envs.fleet:FleetEnv", 24),
+    "batterygym/V2G-v0": ("batterygym.envs.v2g:V2GEnv", 24),
 }
 
 for _id, (_entry, _steps) in _ENVS.items():

@@ -13,6 +13,7 @@ from batterygym.baselines.plan import InfeasibleScenarioError, Plan, SolverError
 _SOLVERS = {
     "IndustrialScenario": "batterygym.baselines.industrial",
     "FleetScenario": "batterygym.baselines.fleet",
+    "V2GScenario": "batterygym.baselines.v2g",
 }
 
 

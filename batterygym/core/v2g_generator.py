@@ -1,0 +1,223 @@
+"""Seeded V2G episodes: the EVs' days and Italian-like prices (``SOURCES.md`` section 4).
+
+Drivers [src]: each day every EV arrives at a whole hour in ``arrival_hours`` (06-09) and leaves at one in
+``departure_hours`` (16-19), drawn anew per day and vehicle. Its arriving SoC is uniform in
+``arrival_soc`` (the source draws it at random, distribution unstated: ours) and it needs a SoC uniform in
+``required_soc`` at departure (the source requires 0.99 for everyone: set both ends to 0.99 for that).
+
+Prices, hourly, EUR/MWh, shaped after the source's data (1 Aug - 31 Oct 2019) and matching its statistics:
+
+- energy (GME PUN [src]: mean 51.18, min 20.0, max 99.61; hourly mean lowest ~40.7 at hour 5, peaks ~67.4
+  at 20 and ~66.5 at 21): the hourly-mean shape times a day level (lognormal, a weekend discount) and AR(1)
+  hourly noise, clipped to [20.0, 99.61];
+- regulation down (Terna NORD [src]: mean 27.05, range 0-38.15, nonzero in 99.8 % of hours, ~24.4 at night to
+  ~28.5 in the evening): the shape plus normal noise, clipped, zero in 0.2 % of hours;
+- regulation up (mean 64.81, zero in 27.9 % of hours [src], nonzero mean 89.84, max 220.6, hourly mean ~41 at
+  01-02 to 77-79 at 20-21): zero in 27.9 % of hours, else lognormal around the shape / 0.721, capped.
+
+``tests/test_v2g_generator.py`` checks the generated quarter against these numbers.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from batterygym.core.battery import BatteryParams
+from batterygym.core.v2g import (
+    DRIVER_FEE_EUR_PER_KWH,
+    EXPECTED_DOWN,
+    EXPECTED_UP,
+    V2GScenario,
+    ev_battery,
+)
+from batterygym.core.validation import check_fraction, check_nonnegative, check_positive, from_known_kwargs
+
+# hourly means of the source's data (hour 0 = 00:00-01:00), rescaled below to the source's overall means
+_ENERGY_SHAPE = np.array([46.5, 43.5, 42.0, 41.2, 40.9, 40.7, 42.5, 47.0, 51.5, 53.0, 52.0, 50.5, 48.5, 46.5,
+                          46.0, 47.0, 49.5, 53.0, 57.5, 62.5, 67.4, 66.5, 59.0, 51.0])
+_DOWN_SHAPE = np.array([24.4, 24.4, 24.5, 24.6, 24.8, 25.2, 26.0, 26.8, 27.3, 27.5, 27.5, 27.4, 27.3, 27.2, 27.2,
+                        27.3, 27.6, 28.0, 28.3, 28.5, 28.5, 28.4, 27.8, 26.5])
+_UP_SHAPE = np.array([46, 41, 41, 43, 46, 50, 56, 62, 67, 69, 70, 70, 69, 68, 68, 69, 71, 73, 75, 77, 79, 78, 72,
+                      58], dtype=np.float64)
+SOURCE_STATS = {  # [src] SOURCES.md section 4, EUR/MWh
+    "energy_mean": 51.18, "energy_min": 20.0, "energy_max": 99.61,
+    "down_mean": 27.05, "down_max": 38.15, "down_zero_share": 0.002,
+    "up_mean": 64.81, "up_zero_share": 0.279, "up_nonzero_mean": 89.84, "up_max": 220.6,
+}
+# the generator's floors and caps per market (EUR/MWh): the observation's true bounds
+PRICE_BOUNDS = {"energy_price": (SOURCE_STATS["energy_min"], SOURCE_STATS["energy_max"]),
+                "reg_up_price": (0.0, SOURCE_STATS["up_max"]), "reg_down_price": (0.0, SOURCE_STATS["down_max"])}
+QUARTER_START = np.datetime64("2019-08-01")
+QUARTER_DAYS = 92  # 1 Aug - 31 Oct 2019
+
+
+@functools.lru_cache(maxsize=16)
+def _ev_battery(*args: float) -> BatteryParams:
+    return ev_battery(*args)
+
+
+def _pair(name: str, value: Any, lo: float, hi: float, integer: bool = False) -> tuple:
+    if isinstance(value, str) or not hasattr(value, "__len__") or len(value) != 2:
+        raise ValueError(f"{name} must be a (low, high) pair, got {value!r}")
+    a, b = value
+    for v in (a, b):
+        if integer and (not isinstance(v, (int, np.integer)) or isinstance(v, bool)):
+            raise ValueError(f"{name} must hold whole hours, got {value!r}")
+        if not integer and not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool):
+            raise ValueError(f"{name} must hold numbers, got {value!r}")
+        if not lo <= v <= hi:
+            raise ValueError(f"{name} must lie in [{lo}, {hi}], got {value!r}")
+    if a > b:
+        raise ValueError(f"{name} must be (low, high) with low <= high, got {value!r}")
+    return (int(a), int(b)) if integer else (float(a), float(b))
+
+
+@dataclass(frozen=True)
+class V2GConfig:
+    """What a V2G episode looks like; every field is a keyword of ``V2G-v0`` (plain values, JSON-clean).
+
+    EVs [src]: ``capacity_kwh`` 24, ``charger_kw`` 7.2, ``efficiency`` 0.9 each way, wear from
+    ``replacement_eur_per_kwh`` 200 over ``cycle_life`` full cycles (3000: ours). Markets [src]:
+    ``expected_up``/``expected_down`` deployment shares, ``driver_fee_eur_per_kwh``. ``random_start`` draws
+    the first day within the source's quarter (weekends lower the energy price); else it is 1 Aug 2019.
+    """
+
+    n_evs: int = 100
+    n_days: int = 1
+    capacity_kwh: float = 24.0
+    charger_kw: float = 7.2
+    efficiency: float = 0.9
+    replacement_eur_per_kwh: float = 200.0
+    cycle_life: float = 3000.0
+    arrival_hours: tuple[int, int] = (6, 9)
+    departure_hours: tuple[int, int] = (16, 19)
+    arrival_soc: tuple[float, float] = (0.2, 0.8)
+    required_soc: tuple[float, float] = (0.8, 0.99)
+    expected_up: float = EXPECTED_UP
+    expected_down: float = EXPECTED_DOWN
+    driver_fee_eur_per_kwh: float = DRIVER_FEE_EUR_PER_KWH
+    random_start: bool = True
+    energy_day_sigma: float = 0.15
+    energy_noise: float = 0.07
+    weekend_discount: float = 0.1
+    down_noise_eur_per_mwh: float = 4.0
+    up_sigma: float = 0.4
+
+    def __post_init__(self) -> None:
+        for name in ("n_evs", "n_days"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("capacity_kwh", "charger_kw"):
+            check_positive(name, getattr(self, name))
+        set_ = object.__setattr__
+        set_(self, "arrival_hours", _pair("arrival_hours", self.arrival_hours, 0, 23, integer=True))
+        set_(self, "departure_hours", _pair("departure_hours", self.departure_hours, 1, 24, integer=True))
+        if self.departure_hours[0] <= self.arrival_hours[1]:
+            raise ValueError(f"departure_hours {self.departure_hours} must start after the last arrival hour "
+                             f"{self.arrival_hours[1]}")
+        set_(self, "arrival_soc", _pair("arrival_soc", self.arrival_soc, 0.0, 1.0))
+        set_(self, "required_soc", _pair("required_soc", self.required_soc, 0.0, 1.0))
+        for name in ("energy_day_sigma", "energy_noise", "down_noise_eur_per_mwh", "up_sigma"):
+            check_nonnegative(name, getattr(self, name))
+        check_fraction("weekend_discount", self.weekend_discount)
+        b = self.battery()  # the battery fields are checked by BatteryParams itself
+        dwell = self.departure_hours[0] - self.arrival_hours[1]
+        worst = (self.required_soc[1] - self.arrival_soc[0]) * self.capacity_kwh
+        if worst > b.eta_charge * b.p_charge_kw * dwell:
+            raise ValueError(
+                f"an EV arriving at hour {self.arrival_hours[1]} with SoC {self.arrival_soc[0]} could not reach "
+                f"SoC {self.required_soc[1]} by hour {self.departure_hours[0]} at {self.charger_kw} kW: "
+                "narrow arrival_soc/required_soc or the hours"
+            )
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> V2GConfig:
+        """Build from keywords, naming any unknown one (env kwargs go through here)."""
+        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+        return from_known_kwargs(cls, "V2G", kwargs)
+
+    @property
+    def n_steps(self) -> int:
+        return 24 * self.n_days
+
+    def battery(self) -> BatteryParams:
+        return _ev_battery(self.capacity_kwh, self.charger_kw, self.efficiency, self.replacement_eur_per_kwh,
+                          self.cycle_life)
+
+
+_ENERGY_MEANS = _ENERGY_SHAPE * SOURCE_STATS["energy_mean"] / _ENERGY_SHAPE.mean()
+_DOWN_MEANS = _DOWN_SHAPE * SOURCE_STATS["down_mean"] / _DOWN_SHAPE.mean()
+_UP_NONZERO_MEANS = _UP_SHAPE * SOURCE_STATS["up_mean"] / _UP_SHAPE.mean() / (1.0 - SOURCE_STATS["up_zero_share"])
+AR1_PHI = 0.7  # hour-to-hour persistence of the energy price's noise
+
+
+@functools.lru_cache(maxsize=8)
+def _ar1_matrix(n: int) -> np.ndarray:
+    """``L`` with ``L @ eps`` the AR(1) path ``x_t = phi x_(t-1) + sqrt(1 - phi^2) eps_t``, ``x_0 = eps_0``."""
+    k = np.arange(n)
+    lag = k[:, None] - k[None, :]
+    m = np.where(lag >= 0, AR1_PHI ** np.maximum(lag, 0), 0.0) * np.sqrt(1.0 - AR1_PHI ** 2)
+    m[:, 0] = AR1_PHI ** k
+    m.setflags(write=False)
+    return m
+
+
+def _ar1(eps: np.ndarray) -> np.ndarray:
+    n = eps.shape[0]
+    if n <= 168:  # a matrix product beats the loop for episodes up to a week
+        return _ar1_matrix(n) @ eps
+    x = np.empty(n)
+    x[0] = eps[0]
+    c = np.sqrt(1.0 - AR1_PHI ** 2)
+    for t in range(1, n):
+        x[t] = AR1_PHI * x[t - 1] + c * eps[t]
+    return x
+
+
+def generate_prices(rng: np.random.Generator, cfg: V2GConfig, first_day: np.datetime64) -> dict[str, np.ndarray]:
+    """Hourly energy, reg-up and reg-down prices (EUR/MWh) of ``cfg.n_days`` days from ``first_day``."""
+    n, d = cfg.n_steps, cfg.n_days
+    st = SOURCE_STATS
+    day_index = first_day.astype("datetime64[D]").astype(np.int64) + np.arange(d)
+    weekend = ((day_index - 4) % 7) >= 5  # 1970-01-01 was a Thursday
+    level = np.exp(rng.normal(-0.5 * cfg.energy_day_sigma ** 2, cfg.energy_day_sigma, d))
+    level *= np.where(weekend, 1.0 - cfg.weekend_discount, 1.0)
+    noise = _ar1(rng.normal(0.0, cfg.energy_noise, n))
+    energy = (_ENERGY_MEANS * level[:, None]).ravel() * (1.0 + noise)
+    np.clip(energy, st["energy_min"], st["energy_max"], out=energy)
+
+    down = (_DOWN_MEANS + rng.normal(0.0, cfg.down_noise_eur_per_mwh, (d, 24))).ravel()
+    np.clip(down, 0.0, st["down_max"], out=down)
+    up = (_UP_NONZERO_MEANS * np.exp(rng.normal(-0.5 * cfg.up_sigma ** 2, cfg.up_sigma, (d, 24)))).ravel()
+    np.minimum(up, st["up_max"], out=up)
+    zero = rng.random((2, n))
+    down[zero[0] < st["down_zero_share"]] = 0.0
+    up[zero[1] < st["up_zero_share"]] = 0.0
+    return {"energy_price": energy.round(2), "reg_up_price": up.round(2), "reg_down_price": down.round(2)}
+
+
+def generate_v2g(rng: np.random.Generator, cfg: V2GConfig) -> V2GScenario:
+    """One episode: a start day, the EVs' days and the prices, all drawn from ``rng``."""
+    d, n = cfg.n_days, cfg.n_evs
+    offset = int(rng.integers(0, max(QUARTER_DAYS - d, 0) + 1)) if cfg.random_start else 0
+    first = QUARTER_START + np.timedelta64(offset, "D")
+    arr = rng.integers(cfg.arrival_hours[0], cfg.arrival_hours[1] + 1, size=(d, n))
+    dep = rng.integers(cfg.departure_hours[0], cfg.departure_hours[1] + 1, size=(d, n))
+    soc0 = rng.uniform(*cfg.arrival_soc, size=(d, n))
+    need = rng.uniform(*cfg.required_soc, size=(d, n))
+    prices = generate_prices(rng, cfg, first)
+    return V2GScenario(
+        ev=cfg.battery(), arrival_hour=arr, departure_hour=dep, arrival_soc=soc0, required_soc=need,
+        expected_up=cfg.expected_up, expected_down=cfg.expected_down,
+        driver_fee_eur_per_kwh=cfg.driver_fee_eur_per_kwh, start=str(first), **prices,
+    )
+
+
+def generate_quarter(seed: int = 0, **config: Any) -> V2GScenario:
+    """The source's simulation span: 92 days from 1 Aug 2019 (``batterygym solve v2g --days 92``)."""
+    cfg = V2GConfig.from_kwargs(**{"n_days": QUARTER_DAYS, "random_start": False, **config})
+    return generate_v2g(np.random.default_rng(seed), cfg)

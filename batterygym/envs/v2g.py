@@ -1,0 +1,230 @@
+"""``batterygym/V2G-v0``: an aggregator's EVs, plugged in at work, sell regulation capacity and trade energy."""
+from __future__ import annotations
+
+import functools
+import warnings
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from batterygym.core.v2g import EUR_PER_MWH_TO_KWH, V2GScenario, V2GState
+from batterygym.core.v2g_generator import PRICE_BOUNDS, V2GConfig, generate_v2g
+
+N_TIME = 3  # hour sin/cos, episode progress
+PRICE_NAMES = ("energy_price", "reg_up_price", "reg_down_price")
+
+
+def obs_layout(n_evs: int, lookahead: int) -> dict[str, slice]:
+    """Where each block of the observation lies (see :class:`V2GEnv`)."""
+    sizes = {"present": n_evs, "soc": n_evs, "hours_left": n_evs, "needed": n_evs, "time": N_TIME,
+             **{name: lookahead for name in PRICE_NAMES}}
+    out, at = {}, 0
+    for name, size in sizes.items():
+        out[name] = slice(at, at + size)
+        at += size
+    return out
+
+
+def exogenous_rows(s: V2GScenario, lookahead: int) -> np.ndarray:
+    """Observation rows t = 0..T of :class:`V2GEnv` with the state blocks (SoC, energy needed) left at zero."""
+    n, h = s.n_steps, lookahead
+    lay = obs_layout(s.n_evs, h)
+    x = np.zeros((n + 1, lay[PRICE_NAMES[-1]].stop), dtype=np.float32)
+    x[:n, lay["present"]] = s.present
+    x[:n, lay["hours_left"]] = s.hours_left * (1.0 / 24.0)
+    time_block, steps = _clock(n, h)
+    x[:, lay["time"]] = time_block
+    for name in PRICE_NAMES:
+        x[:, lay[name]] = getattr(s, name)[steps] * EUR_PER_MWH_TO_KWH
+    return x
+
+
+@functools.lru_cache(maxsize=16)
+def _clock(n: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """The time block of steps 0..n (episodes start at midnight) and the price windows' step indices."""
+    hours = np.arange(n + 1) % 24
+    time_block = np.stack([np.sin(2 * np.pi * hours / 24), np.cos(2 * np.pi * hours / 24), np.arange(n + 1) / n],
+                          axis=1).astype(np.float32)
+    steps = np.minimum(np.arange(n + 1)[:, None] + np.arange(h)[None, :], n - 1)
+    for a in (time_block, steps):
+        a.setflags(write=False)
+    return time_block, steps
+
+
+class V2GEnv(gym.Env[np.ndarray, np.ndarray]):
+    """
+    ## Description
+
+    An aggregator with `n_evs` electric cars (100 by default, each 24 kWh on its own 7.2 kW charger,
+    efficiency 0.9 each way) plugged in at a workplace: each day a car arrives between 06 and 09 h and
+    leaves between 16 and 19 h, with a random state of charge, and must leave with at least the state of
+    charge its driver asked for. Every hour the aggregator sets, per plugged car, its net power and the
+    regulation up and down capacity it offers; it is paid for capacity, buys (or sells) the energy at the
+    day-ahead price, bills drivers 0.01 EUR/kWh and pays the batteries' wear. Each reset draws a new day
+    (drivers and Italian-like prices, seeded), or replays the fixed `scenario` given to the constructor.
+    `batterygym.baselines.solve_optimal(env.unwrapped.scenario)` gives its optimum. The model, its
+    constraints and sources: `batterygym.core.v2g` and the README.
+
+    ## Action Space
+
+    `Box(-1, 1, (3 N,), float32)`, charger-major (`a[3 i + k]`): per charger `k = 0` the net power (share
+    of the rating, > 0 charges), `k = 1` the reg-up and `k = 2` the reg-down capacity (share of the swing
+    `MPc + MPd` = 14.4 kW; values <= 0 offer nothing). The env projects the request onto what the car can
+    deliver (charger rating with regulation fully deployed, energy headroom with it deployed at its
+    expected share, the SoC window) and raises the net power to what keeps the departure requirement
+    reachable: no policy can miss it. An empty charger ignores its slice. A deliverable request is left
+    unchanged; `info["clipped_kw"]` says how much was removed.
+
+    ## Observation Space
+
+    `Box(float32)` of shape `(4 N + 3 + 3 H,)` for N cars and H = `lookahead`:
+
+    | Block | Observation | Min | Max |
+    |---|---|---|---|
+    | N | a car is plugged in (1) or not (0) | 0 | 1 |
+    | N | state of charge (0 when absent) | 0 | 1 |
+    | N | plugged hours left including this one / 24 | 0 | 1 |
+    | N | energy still needed at departure / capacity | 0 | 1 |
+    | 3 | sin, cos of hour of day; share of the episode elapsed | -1 | 1 |
+    | H | energy price (EUR/kWh), now and the next H - 1 hours | price floor | price cap |
+    | H | reg-up capacity price (EUR/kW per h), same window | 0 | cap |
+    | H | reg-down capacity price (EUR/kW per h), same window | 0 | cap |
+
+    Beyond the episode's end the price windows repeat the last hour's prices.
+
+    ## Rewards
+
+    The hour's money in EUR: capacity payments `(pRU r_up + pRD r_dn) / 1000` minus the energy bought
+    `pE q / 1000` (prices in EUR/MWh, powers in kW, summed over cars), plus the drivers' fee `0.01 q`,
+    minus the wear `degradation_cost_per_kwh |q|`. `info` carries each part and the per-car `power_kw`,
+    `reg_up_kw`, `reg_down_kw` applied.
+
+    ## Starting State
+
+    Every car arriving at hour 0 of the episode has its drawn SoC; the others arrive later.
+
+    ## Episode End
+
+    Terminated after the scenario's last hour (24 hourly steps by default); the registered spec sets
+    `max_episode_steps=24`: pass `max_episode_steps` to `gym.make` for other lengths.
+
+    ## Arguments
+
+    `gym.make("batterygym/V2G-v0", lookahead=24, scenario=None, render_mode=None, **v2g)`: `scenario`
+    fixes the episode (a `V2GScenario`); `v2g` are the fields of
+    `batterygym.core.v2g_generator.V2GConfig` (`n_evs`, `n_days`, `arrival_soc`, `required_soc`, ...).
+    """
+
+    metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}
+
+    def __init__(self, scenario: V2GScenario | None = None, lookahead: int = 24, render_mode: str | None = None,
+                 **v2g: Any) -> None:
+        if not isinstance(lookahead, int) or isinstance(lookahead, bool) or lookahead < 1:
+            raise ValueError(f"lookahead must be a positive integer, got {lookahead!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
+        if scenario is not None and v2g:
+            raise ValueError(f"give either a scenario or V2G options, not both (got {sorted(v2g)})")
+        if scenario is not None and not isinstance(scenario, V2GScenario):
+            raise ValueError(f"scenario must be a V2GScenario, got {type(scenario).__name__}")
+        self.config = V2GConfig.from_kwargs(**v2g)
+        self.fixed_scenario = scenario
+        self.lookahead = lookahead
+        self.render_mode = render_mode
+        self.n_evs = scenario.n_evs if scenario is not None else self.config.n_evs
+        self.layout = obs_layout(self.n_evs, lookahead)
+        size = self.layout[PRICE_NAMES[-1]].stop
+        low, high = np.zeros(size, dtype=np.float32), np.ones(size, dtype=np.float32)
+        low[self.layout["time"]] = (-1.0, -1.0, 0.0)
+        for name in PRICE_NAMES:
+            if scenario is not None:
+                values = getattr(scenario, name)
+                lo, hi = min(0.0, float(values.min())), max(0.0, float(values.max()))
+            else:
+                lo, hi = PRICE_BOUNDS[name]
+            low[self.layout[name]] = np.float32(lo * EUR_PER_MWH_TO_KWH)
+            high[self.layout[name]] = np.float32(hi * EUR_PER_MWH_TO_KWH)
+        self.observation_space = spaces.Box(low, high, dtype=np.float32)
+        self.action_space = spaces.Box(-1.0, 1.0, shape=(3 * self.n_evs,), dtype=np.float32)
+        self.scenario: V2GScenario | None = None
+        self.evs: V2GState | None = None
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        s = self.fixed_scenario or generate_v2g(self.np_random, self.config)
+        if s is not self.scenario:
+            self.scenario = s
+            self.evs = V2GState(s)
+            self._x = exogenous_rows(s, self.lookahead)
+            if self.fixed_scenario is not None:  # a generated episode's prices lie within the bounds already
+                np.clip(self._x, self.observation_space.low, self.observation_space.high, out=self._x)
+            self._inv_cap = 1.0 / s.ev.capacity_kwh
+            self._req = s.required_now_kwh
+            self._present = s.present
+            self._any = s.present.any(axis=1).tolist()
+            self._n_steps = s.n_steps
+            self._soc = self.layout["soc"]
+            self._needed = self.layout["needed"]
+            if self.spec is not None and self.spec.max_episode_steps not in (None, s.n_steps):
+                warnings.warn(
+                    f"the episode has {s.n_steps} steps but max_episode_steps={self.spec.max_episode_steps}; "
+                    f"pass max_episode_steps={s.n_steps} to gym.make",
+                    stacklevel=2,
+                )
+        else:
+            self.evs.reset()
+        return self._obs(), {}
+
+    def _obs(self) -> np.ndarray:
+        t, e = self.evs.t, self.evs.energy_kwh
+        obs = self._x[t].copy()
+        if t < self._n_steps and self._any[t]:
+            obs[self._soc] = np.maximum(e, 0.0) * self._present[t] * self._inv_cap
+            obs[self._needed] = np.maximum(self._req[t] - e, 0.0) * self._inv_cap
+        return obs
+
+    def step(self, action: np.ndarray):
+        evs = self.evs
+        if evs is None:
+            raise RuntimeError("call reset() before step()")
+        if evs.t >= self._n_steps:
+            raise RuntimeError("the episode has ended; call reset()")
+        a = action if isinstance(action, np.ndarray) else np.asarray(action, dtype=np.float64)
+        if a.size != 3 * self.n_evs:
+            raise ValueError(f"action must have {3 * self.n_evs} values (3 per charger), got {a.size}")
+        total = np.add.reduce(a, axis=None)
+        if total != total:
+            raise ValueError(f"action has a NaN: {action!r}")
+        out = evs.step(a.reshape(self.n_evs, 3))  # the projection clips to the feasible set, out-of-range too
+        info = {
+            "power_kw": out.power_kw, "reg_up_kw": out.reg_up_kw, "reg_down_kw": out.reg_down_kw,
+            "reg_up_eur": out.reg_up_eur, "reg_down_eur": out.reg_down_eur, "energy_eur": out.energy_eur,
+            "driver_fee_eur": out.driver_fee_eur, "degradation_eur": out.degradation_eur,
+            "clipped_kw": out.clipped_kw,
+        }
+        if self.render_mode == "human":
+            print(self._text())
+        return self._obs(), float(out.reward), evs.t >= self._n_steps, False, info
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The cars' state now: step and energy per car."""
+        if self.evs is None:
+            return {"t": 0}
+        return {"t": self.evs.t, "energy_kwh": self.evs.energy_kwh.tolist()}
+
+    def _text(self) -> str:
+        t = self.evs.t
+        s = self.scenario
+        plugged = int(s.present[t].sum()) if t < s.n_steps else 0
+        e = self.evs.energy_kwh
+        return f"t={t:3d} plugged={plugged:3d} mean soc={float(e.mean()) * self._inv_cap:.2f}"
+
+    def render(self) -> str | None:
+        if self.render_mode == "ansi":
+            if self.evs is None or self.evs.t == 0:
+                return "batterygym V2G: not stepped yet"
+            return self._text()
+        return None
