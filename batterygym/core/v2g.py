@@ -121,18 +121,19 @@ class V2GScenario:
                 raise ValueError(f"{name} has shape {a.shape}, arrival_hour has {shape}")
             if not np.isfinite(a).all():
                 d, i = (int(v) for v in np.argwhere(~np.isfinite(a))[0])
-                raise ValueError(f"{name} of EV {i} on day {d} is not finite: {a[d, i]!r}")
+                raise ValueError(f"{name} of EV {i} on day {d} is not finite: {float(a[d, i])!r}")
             if name.endswith("_hour"):
                 if (a != np.round(a)).any() or (a < 0).any() or (a > 24).any():
                     d, i = (int(v) for v in np.argwhere((a != np.round(a)) | (a < 0) | (a > 24))[0])
-                    raise ValueError(f"{name} of EV {i} on day {d} must be a whole hour in 0..24, got {a[d, i]!r}")
+                    raise ValueError(f"{name} of EV {i} on day {d} must be a whole hour in 0..24, "
+                                     f"got {float(a[d, i])!r}")
                 a = a.astype(np.int64)
             else:
                 lo, hi = self.ev.soc_min, self.ev.soc_max
                 bad = (a < lo) | (a > hi)
                 if bad.any():
                     d, i = (int(v) for v in np.argwhere(bad)[0])
-                    raise ValueError(f"{name} of EV {i} on day {d} must be in [{lo}, {hi}], got {a[d, i]!r}")
+                    raise ValueError(f"{name} of EV {i} on day {d} must be in [{lo}, {hi}], got {float(a[d, i])!r}")
             set_(self, name, _frozen(a))
         bad = self.departure_hour <= self.arrival_hour
         if bad.any():
@@ -147,7 +148,8 @@ class V2GScenario:
             d, i = (int(v) for v in np.argwhere(bad)[0])
             raise ValueError(
                 f"EV {i} on day {d} cannot meet its departure requirement: it arrives at hour "
-                f"{self.arrival_hour[d, i]} with SoC {self.arrival_soc[d, i]!r} and needs {self.required_soc[d, i]!r} "
+                f"{self.arrival_hour[d, i]} with SoC {float(self.arrival_soc[d, i]):g} and needs "
+                f"{float(self.required_soc[d, i]):g} "
                 f"at hour {self.departure_hour[d, i]}, {need[d, i]:.3f} kWh more, but its charger delivers at most "
                 f"{can[d, i]:.3f} kWh in {self.departure_hour[d, i] - self.arrival_hour[d, i]} h"
             )
@@ -158,7 +160,7 @@ class V2GScenario:
             neg = np.flatnonzero(getattr(self, name) < 0)
             if neg.size:
                 raise ValueError(f"{name} must be non-negative (a capacity payment), got "
-                                 f"{getattr(self, name)[neg[0]]!r} at hour {int(neg[0])}")
+                                 f"{float(getattr(self, name)[neg[0]])!r} at hour {int(neg[0])}")
         for name in ("expected_up", "expected_down"):
             value = getattr(self, name)
             check_positive(name, value)
