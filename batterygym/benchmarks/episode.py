@@ -30,12 +30,19 @@ class Setting:
     describe: Callable[[Any, argparse.Namespace], str]  # (scenario, args) -> one line about the episode
     schedule: Callable[[Any, np.ndarray], pd.DataFrame]  # (scenario, power per step) -> settled record
     breakdown: Callable[[pd.DataFrame], dict[str, float]]  # record -> cost terms, total, peak
-    power_key: str = "battery_kw"  # the info key of the physical set-point the env applied
+    power_key: str | tuple[str, ...] = "battery_kw"  # the info key(s) of the set-points the env applied
     # Optional, for settings whose table, JSON and plot differ from the industrial ones (None: industrial's)
     columns: dict[str, str] | None = None  # breakdown key -> printed header, in order
     note: str | None = None  # the line printed under the table
     scenario_json: Callable[[Any], dict[str, Any]] | None = None  # scenario -> its JSON block
     plot: Callable[[dict[str, pd.DataFrame], Path, str], Any] | None = None  # (schedules, path, title) -> file
+
+
+def _refuse(args: argparse.Namespace, options: tuple[str, ...], owner: str, setting: str) -> None:
+    """A one-line error naming the options of setting ``owner`` given to ``setting``."""
+    given = [f"--{k.replace('_', '-')}" for k in options if getattr(args, k, None) not in (None, False)]
+    if given:
+        raise ValueError(f"{', '.join(given)}: {owner} option(s), not for the {setting} setting")
 
 
 # ---------------------------------------------------------------------------------------- industrial
@@ -60,9 +67,8 @@ def _industrial_env(args: argparse.Namespace) -> Any:
     from batterygym.core.io import load_industrial_csv
     from batterygym.envs.industrial import IndustrialEnv
 
-    fleet_only = [f"--{k.replace('_', '-')}" for k in FLEET_OPTIONS if getattr(args, k, None) is not None]
-    if fleet_only:
-        raise ValueError(f"{', '.join(fleet_only)}: fleet option(s), not for the industrial setting")
+    _refuse(args, FLEET_OPTIONS, "fleet", "industrial")
+    _refuse(args, V2G_OPTIONS, "v2g", "industrial")
     site = _industrial_site(args)
     if args.csv is None:
         cfg = IndustrialSiteConfig.from_kwargs(**site)
@@ -100,6 +106,7 @@ def _industrial_setting() -> Setting:
 
 # ---------------------------------------------------------------------------------------- fleet
 FLEET_OPTIONS = ("assets", "markets", "directions", "layout_seed")
+V2G_OPTIONS = ("evs",)
 SITE_OPTIONS = ("pv_kwp", "capacity_kwh", "power_kw", "connection_kw")
 
 
@@ -114,6 +121,7 @@ def _fleet_env(args: argparse.Namespace) -> Any:
     site_only += ["--no-export"] if args.no_export else []
     if site_only:
         raise ValueError(f"{', '.join(site_only)}: industrial site option(s), not for the fleet setting")
+    _refuse(args, V2G_OPTIONS, "v2g", "fleet")
     fleet: dict[str, Any] = {}
     for opt, field in (("assets", "n_assets"), ("layout_seed", "layout_seed")):
         if getattr(args, opt) is not None:
@@ -173,10 +181,72 @@ def _fleet_setting() -> Setting:
                    plot=lambda schedules, path, title: plot_fleet(schedules, path, title=title))
 
 
+# ---------------------------------------------------------------------------------------- v2g
+
+
+def _v2g_env(args: argparse.Namespace) -> Any:
+    import gymnasium as gym
+
+    import batterygym  # noqa: F401 - registers the ids
+    from batterygym.core.v2g_generator import V2GConfig
+
+    _refuse(args, SITE_OPTIONS + ("no_export",), "industrial site", "v2g")
+    _refuse(args, FLEET_OPTIONS, "fleet", "v2g")
+    if args.csv is not None:
+        raise ValueError("--csv is not available for v2g: its episodes are generated (--seed, --days, --evs)")
+    v2g: dict[str, Any] = {}
+    for opt, field in (("evs", "n_evs"), ("days", "n_days")):
+        if getattr(args, opt) is not None:
+            v2g[field] = getattr(args, opt)
+    cfg = V2GConfig.from_kwargs(**v2g)
+    return gym.make("batterygym/V2G-v0", max_episode_steps=cfg.n_steps, **v2g)
+
+
+def _v2g_describe(s: Any, args: argparse.Namespace) -> str:
+    b = s.ev
+    return (f"V2G episode (seed {args.seed}): {s.n_days} day(s) hourly from {s.timestamps[0]:%a %Y-%m-%d}, "
+            f"{s.n_evs} EVs ({b.capacity_kwh:g} kWh, {b.p_charge_kw:g} kW chargers, efficiency {b.eta_charge:g}, "
+            f"wear {b.degradation_cost_per_kwh:.4f} EUR/kWh)\n"
+            f"prices (mean EUR/MWh): energy {s.energy_price.mean():.2f}, reg-up {s.reg_up_price.mean():.2f} "
+            f"(zero in {100 * (s.reg_up_price == 0).mean():.1f} % of hours), reg-down {s.reg_down_price.mean():.2f}")
+
+
+def _v2g_scenario_json(s: Any) -> dict[str, Any]:
+    return {
+        "start": str(s.timestamps[0].isoformat()), "n_days": s.n_days, "n_evs": s.n_evs, "ev": asdict(s.ev),
+        "expected_up": s.expected_up, "expected_down": s.expected_down,
+        "driver_fee_eur_per_kwh": s.driver_fee_eur_per_kwh,
+        "mean_price_eur_per_mwh": {"energy": float(s.energy_price.mean()), "reg_up": float(s.reg_up_price.mean()),
+                                   "reg_down": float(s.reg_down_price.mean())},
+    }
+
+
+def _v2g_setting() -> Setting:
+    from batterygym.benchmarks.v2g_plots import plot_v2g
+    from batterygym.core.v2g import cost_breakdown, shares_of, simulate
+
+    def settle(s: Any, applied: np.ndarray) -> pd.DataFrame:
+        """The applied (power, reg-up, reg-down) per step and EV, requested again and settled."""
+        actions = shares_of(s, applied[..., 0], applied[..., 1], applied[..., 2])
+        return simulate(s, actions)
+
+    columns = {"reg_up_eur": "reg-up EUR", "reg_down_eur": "reg-down EUR", "energy_cost_eur": "energy EUR",
+               "driver_fee_eur": "driver fees EUR", "degradation_eur": "degradation EUR", "profit_eur": "profit EUR",
+               "charged_mwh": "charged MWh", "discharged_mwh": "discharged MWh", "saving_eur": "gain vs idle EUR",
+               "share_of_optimum": "share of optimum"}
+    return Setting(make_env=_v2g_env, describe=_v2g_describe, schedule=settle, breakdown=cost_breakdown,
+                   power_key=("power_kw", "reg_up_kw", "reg_down_kw"), columns=columns,
+                   note="profit = reg-up + reg-down capacity payments - energy bought + driver fees - degradation; "
+                        "every departure requirement is met by every policy",
+                   scenario_json=_v2g_scenario_json,
+                   plot=lambda schedules, path, title: plot_v2g(schedules, path, title=title))
+
+
 # setting name -> factory of its Setting (imported lazily: the CLI builds its parser from this module)
 SETTINGS: dict[str, Callable[[], Setting]] = {
     "industrial": _industrial_setting,
     "fleet": _fleet_setting,
+    "v2g": _v2g_setting,
 }
 
 
@@ -187,6 +257,7 @@ examples:
   batterygym solve industrial --csv site.csv --capacity-kwh 1000 --power-kw 400 --json costs.json
   batterygym solve fleet --seed 3 --assets 8 --markets 6 --plot fleet.png
   batterygym solve fleet --csv prices.csv --directions up,down,down,up
+  batterygym solve v2g --days 92 --plot v2g.png     # the source's quarter, 100 EVs
 
 A CSV has one row per step: timestamp (ISO 8601, evenly spaced), load_kw, price_eur_per_kwh and
 optionally pv_kw and export_price_eur_per_kwh (export is allowed when that column is present).
@@ -206,7 +277,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="site data instead of a generated episode: columns timestamp, load_kw, price_eur_per_kwh "
                           "and optionally pv_kw, export_price_eur_per_kwh")
     src.add_argument("--days", type=int, default=None,
-                     help="episode length in days of a generated episode (default: 7 industrial, 1 fleet)")
+                     help="episode length in days of a generated episode (default: 7 industrial, 1 fleet and v2g)")
     site = parser.add_argument_group("site")
     site.add_argument("--pv-kwp", type=float, default=None, help="PV peak power of a generated site (default: 200)")
     site.add_argument("--capacity-kwh", type=float, default=None, help="battery nominal capacity (default: 500)")
@@ -221,6 +292,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="market directions, e.g. up,down,down,up (for a CSV also name=up,name2=down)")
     fleet.add_argument("--layout-seed", type=int, default=None,
                        help="seed of the fleet's assets and prequalification (default: 0)")
+    v2g = parser.add_argument_group("v2g")
+    v2g.add_argument("--evs", type=int, default=None, help="number of EVs of a generated V2G episode (default: 100)")
     out = parser.add_argument_group("output")
     out.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS",
                      help="MILP time limit (default: 60)")
@@ -261,7 +334,11 @@ def play(env: Any, policy: Callable[[np.ndarray], np.ndarray], seed: int, settin
     from batterygym.baselines.heuristics import rollout
 
     total, infos = rollout(env, policy, seed=seed)
-    power = np.array([info[setting.power_key] for info in infos], dtype=np.float64)
+    keys = setting.power_key
+    if isinstance(keys, str):
+        power = np.array([info[keys] for info in infos], dtype=np.float64)
+    else:  # several set-points per step, stacked on a last axis
+        power = np.array([np.stack([info[k] for k in keys], axis=-1) for info in infos], dtype=np.float64)
     schedule = setting.schedule(env.unwrapped.scenario, power)
     settled = float(schedule["reward"].sum())
     if not _close(settled, total, REL_TOL_ROLLOUT):

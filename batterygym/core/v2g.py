@@ -187,6 +187,10 @@ class V2GScenario:
 
     dt_h = 1.0
 
+    @property
+    def days(self) -> float:
+        return float(self.n_days)
+
     # ------------------------------------------------------------------ derived arrays, shared by env and MILP
     @cached_property
     def bank(self) -> BatteryBank:

@@ -1,0 +1,68 @@
+"""The V2G figure: per policy, the aggregate charging power and the regulation capacity offered, over prices.
+
+Works on :func:`batterygym.core.v2g.simulate` records (any policy's, or ``Plan.schedule``). Matplotlib
+is imported inside the function and drawn on an Agg canvas, as for the other settings' plots.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ("power_kw", "reg_up_kw", "reg_down_kw", "plugged", "energy_price", "reg_up_price")
+
+
+def _check(schedule: pd.DataFrame, name: str) -> None:
+    missing = [c for c in COLUMNS if c not in schedule.columns]
+    if missing or len(schedule) == 0:
+        raise ValueError(f"{name} is not a V2G record (missing {missing}); pass batterygym.core.v2g.simulate(...) "
+                         "or Plan.schedule")
+
+
+def plot_v2g(schedules: dict[str, pd.DataFrame], path: str | os.PathLike[str], title: str = "V2G aggregator",
+             max_days: int = 7) -> Path:
+    """Save one column per policy: top, the fleet's net power and the capacity offered (MW); bottom, the
+    prices (EUR/MWh). Long episodes show their first ``max_days`` days. Returns the path."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.figure import Figure
+
+    if not schedules:
+        raise ValueError("plot_v2g needs at least one schedule, got none")
+    for name, df in schedules.items():
+        _check(df, f"schedule {name!r}")
+    path = Path(path)
+    cols = len(schedules)
+    fig = Figure(figsize=(4.5 * cols + 1, 6.5), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = np.atleast_2d(np.array(fig.subplots(2, cols, sharex=True, sharey="row", squeeze=False)))
+    for c, (name, df) in enumerate(schedules.items()):
+        df = df.iloc[: 24 * max_days]
+        idx = df.index
+        width = (idx[1] - idx[0]) * 0.85 if len(idx) > 1 else pd.Timedelta(hours=0.85)
+        ax = axes[0, c]
+        ax.bar(idx, df["reg_up_kw"] / 1000, width=width, align="edge", color="tab:green", alpha=0.6,
+               label="reg-up offered")
+        ax.bar(idx, -df["reg_down_kw"] / 1000, width=width, align="edge", color="tab:purple", alpha=0.6,
+               label="reg-down offered (< 0)")
+        ax.step(idx, df["power_kw"] / 1000, where="post", color="black", lw=1.4, label="net power (charging > 0)")
+        ax.axhline(0.0, color="black", lw=0.5)
+        ax.set_title(f"{name}", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax2 = axes[1, c]
+        ax2.step(idx, df["energy_price"], where="post", color="tab:blue", label="energy")
+        ax2.step(idx, df["reg_up_price"], where="post", color="tab:green", label="reg-up capacity")
+        ax2.step(idx, df["reg_down_price"], where="post", color="tab:purple", label="reg-down capacity")
+        ax2.grid(alpha=0.3)
+        locator = AutoDateLocator()
+        ax2.xaxis.set_major_locator(locator)
+        ax2.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    axes[0, 0].set_ylabel("MW")
+    axes[1, 0].set_ylabel("EUR/MWh")
+    axes[0, 0].legend(loc="best", fontsize=7)
+    axes[1, 0].legend(loc="best", fontsize=7)
+    fig.suptitle(title)
+    fig.savefig(path)
+    return path
