@@ -17,7 +17,7 @@ from batterygym.cli import main
 ENV_KEYS = {"env_id", "action", "make_steps_per_s", "unwrapped_steps_per_s", "reset_ms", "ratio_make",
             "ratio_unwrapped"}
 REF_KEYS = {"name", "action", "make_steps_per_s", "unwrapped_steps_per_s"}
-MILP_KEYS = {"n_steps", "build_s", "solve_s", "total_s", "call_s", "binaries", "rounds", "runs"}
+MILP_KEYS = {"label", "n_steps", "build_s", "solve_s", "total_s", "call_s", "binaries", "rounds", "runs"}
 TARGET_KEYS = {"name", "op", "target", "measured", "unit", "pass"}
 
 
@@ -39,7 +39,8 @@ def test_quick_run_prints_a_row_per_registered_env(quick_run):
     for env_id in ids:
         assert sum(line.startswith(env_id) for line in rows) == len(speed.ACTIONS), env_id
     assert "reference: bare battery" in text and "reference: CartPole-v1" in text
-    assert "default week" in text and "full year" not in text  # --quick skips the year
+    assert "default week" in text and "one day" in text
+    assert "full year" not in text and "quarter" not in text  # --quick skips the long MILPs
     assert ("PASS" in text) or ("MISS" in text)
 
 
@@ -56,13 +57,18 @@ def test_quick_json_has_the_documented_keys(quick_run):
     assert {r["name"] for r in data["reference"]} == set(speed.REFERENCES)
     for row in data["reference"]:
         assert set(row) == REF_KEYS
-    assert set(data["milp"]) == {"week", "year"} and data["milp"]["year"] is None
+    assert set(data["milp"]) == set(speed.MILP_CASES)
+    assert data["milp"]["year"] is None and data["milp"]["v2g_quarter"] is None
     week = data["milp"]["week"]
     assert set(week) == MILP_KEYS and week["n_steps"] == 168 and len(week["runs"]) == 3
     assert all(r["status"] == "optimal" for r in week["runs"])
     assert week["total_s"] > 0 and week["rounds"] >= 1
+    day = data["milp"]["v2g_day"]
+    assert set(day) == MILP_KEYS and day["n_steps"] == 24 and len(day["runs"]) == 3
     names = [t["name"] for t in data["targets"]]
-    assert len(names) == 2 and all(set(t) == TARGET_KEYS for t in data["targets"])
+    expected = len([i for i in speed.ENV_TARGETS if i in ids]) + sum(
+        1 for key, case in speed.MILP_CASES.items() if not case.long)
+    assert len(names) == expected and all(set(t) == TARGET_KEYS for t in data["targets"])
     assert all(isinstance(t["pass"], bool) for t in data["targets"])
 
 

@@ -111,6 +111,7 @@ def solve_exclusive(
     mip_gap: float = 1e-7,
     all_binaries: bool = False,
     lp_solver: str = "auto",
+    batch_load: bool | None = None,
     infeasible_hint: Callable[[], str] = lambda: "no requirement check found the cause",
 ) -> SolveInfo:
     """Solve ``model`` (minimisation) with charge/discharge exclusivity on ``pairs``.
@@ -120,6 +121,8 @@ def solve_exclusive(
     checks); otherwise binaries are added lazily as described in the module docstring.
     ``lp_solver`` picks HiGHS's method for rounds without binaries: ``"simplex"``, ``"ipm"`` (with
     crossover, so the solution is a vertex) or ``"auto"`` (IPM from :data:`LARGE_MODEL_ROWS` rows on).
+    ``batch_load`` hands the model to HiGHS with :func:`load_model` (None: from :data:`LARGE_MODEL_ROWS`
+    rows on); models with many variables per row (V2G's) gain from it at any size.
     """
     if lp_solver not in LP_SOLVERS:
         raise ValueError(f"lp_solver must be one of {LP_SOLVERS}, got {lp_solver!r}")
@@ -130,7 +133,7 @@ def solve_exclusive(
     t0 = time.perf_counter()
     n_rows = sum(len(c) for c in model.component_objects(pyo.Constraint, active=True, descend_into=True))
     large = n_rows >= LARGE_MODEL_ROWS
-    if large:
+    if large if batch_load is None else batch_load:
         load_model(opt, model)  # otherwise the first solve sets the instance
     if lp_solver == "auto":
         lp_solver = "ipm" if large else "simplex"

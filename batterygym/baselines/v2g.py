@@ -105,7 +105,8 @@ def solve(s: V2GScenario, *, time_limit: float = 60.0, mip_gap: float = 1e-7, al
         b = s.ev
         pairs = [((i, t), m.c[i, t], m.d[i, t], b.p_charge_kw, b.p_discharge_kw) for i, t in m.K]
         info = solve_exclusive(m, pairs, what=f"V2G MILP (day {day})", time_limit=remaining, mip_gap=mip_gap,
-                               all_binaries=all_binaries, infeasible_hint=lambda d=day: _infeasible_hint(s, d))
+                               all_binaries=all_binaries, batch_load=True,
+                               infeasible_hint=lambda d=day: _infeasible_hint(s, d))
         for i, t in m.K:
             c = min(max(m.c[i, t].value or 0.0, 0.0), b.p_charge_kw)
             d = min(max(m.d[i, t].value or 0.0, 0.0), b.p_discharge_kw)

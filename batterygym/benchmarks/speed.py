@@ -9,10 +9,11 @@ and ``CartPole-v1``. ``ratio`` (an env's rate over the bare battery's, same mode
 on a shared, noisy machine where absolute rates drift. Every rate is the median of ``repeats``
 blocks of ``steps`` steps.
 
-MILP rows: the Industrial MILP of the default episode (``env.reset(seed=s)`` for a few seeds;
-medians) and of a full year of hourly data (8,760 steps), with ``Plan.build_seconds``,
+MILP rows (:data:`MILP_CASES`, each beside its target): the Industrial MILP of the default episode
+(``env.reset(seed=s)`` for a few seeds; medians) and of a full year of hourly data (8,760 steps); the
+V2G MILP of the default day (100 EVs) and of the source's 92-day quarter; with ``Plan.build_seconds``,
 ``Plan.solve_seconds``, binaries and rounds (``Plan.details``). ``call_s`` is the whole
-``solve_optimal`` call, including the schedule record it returns.
+``solve_optimal`` call, including the schedule record it returns. ``--quick`` skips the long ones.
 
 ``--json out.json`` writes::
 
@@ -20,10 +21,10 @@ medians) and of a full year of hourly data (8,760 steps), with ``Plan.build_seco
      "envs": [{"env_id", "action", "make_steps_per_s", "unwrapped_steps_per_s", "reset_ms",
                "ratio_make", "ratio_unwrapped"}],
      "reference": [{"name", "action", "make_steps_per_s", "unwrapped_steps_per_s"}],
-     "milp": {"week": MILP, "year": MILP or null},
+     "milp": {"week": MILP, "year": MILP or null, "v2g_day": MILP, "v2g_quarter": MILP or null},
      "targets": [{"name", "op", "target", "measured", "unit", "pass"}]}
 
-where MILP is :func:`measure_milp`'s dict: ``n_steps``, ``build_s``, ``solve_s``, ``total_s``,
+where MILP is :func:`measure_milp`'s dict with the case's ``label``: ``n_steps``, ``build_s``, ``solve_s``, ``total_s``,
 ``call_s`` (medians), ``binaries``, ``rounds`` (maxima) and ``runs`` (one dict per seed).
 
 Pyomo is imported only when a MILP is measured: the CLI imports this module to build its parser.
@@ -36,7 +37,8 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
@@ -49,6 +51,8 @@ INDUSTRIAL_ID = "batterygym/Industrial-v0"
 TARGET_STEPS_PER_S = 50_000.0
 TARGET_WEEK_S = 0.3
 TARGET_YEAR_S = 15.0
+# env id -> steps/s each issue asks for via gym.make (the slowest of the fixed actions counts)
+ENV_TARGETS = {INDUSTRIAL_ID: TARGET_STEPS_PER_S, "batterygym/Fleet-v0": 50_000.0, "batterygym/V2G-v0": 20_000.0}
 ACTIONS = {"zeros": 0.0, "0.3": 0.3}
 WEEK_SEEDS = (0, 1, 2, 3, 4)
 
@@ -236,16 +240,54 @@ def measure_milp(n_days: int = 7, seeds: Sequence[int] = (0, 1, 2), time_limit: 
             "rounds": max(r["rounds"] for r in runs), "runs": runs}
 
 
+def v2g_scenarios(n_days: int, seeds: Sequence[int]) -> list[Any]:
+    """V2G episodes of 100 EVs: the env's default day for ``n_days == 1``, else the source's quarter from 1 August."""
+    from batterygym.core.v2g_generator import generate_quarter
+
+    if n_days == 1:
+        env = gym.make("batterygym/V2G-v0").unwrapped
+        out = []
+        for s in seeds:
+            env.reset(seed=s)
+            out.append(env.scenario)
+        return out
+    return [generate_quarter(seed=s, n_days=n_days) for s in seeds]
+
+
+@dataclass(frozen=True)
+class MilpCase:
+    """A MILP row of the report: its episodes, its label and its target (``long``: skipped by ``--quick``)."""
+
+    label: str
+    scenarios: Callable[[bool], list[Any]]  # quick -> episodes
+    target_s: float
+    target_name: str
+    long: bool = False
+
+
+MILP_CASES: dict[str, MilpCase] = {
+    "week": MilpCase("Industrial, default week", lambda quick: industrial_scenarios(7, WEEK_SEEDS[:3] if quick
+                                                                                       else WEEK_SEEDS),
+                     TARGET_WEEK_S, "Industrial MILP, default 7-day episode, build + solve (median)"),
+    "year": MilpCase("Industrial, full year hourly", lambda quick: industrial_scenarios(365, (0,)), TARGET_YEAR_S,
+                     "Industrial MILP, 8,760 hourly steps, build + solve", long=True),
+    "v2g_day": MilpCase("V2G, 100 EVs, one day", lambda quick: v2g_scenarios(1, (0, 1, 2)), 1.0,
+                        "V2G MILP, 100 EVs, default day, build + solve (median)"),
+    "v2g_quarter": MilpCase("V2G, 100 EVs, 92-day quarter", lambda quick: v2g_scenarios(92, (0,)), 60.0,
+                            "V2G MILP, 100 EVs, 92 days, build + solve", long=True),
+}
+
+
 # ---------------------------------------------------------------------------------------- CLI
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true",
-                        help="fewer steps and seeds, and skip the year-long MILP (a smoke run, ~10 s)")
+                        help="fewer steps and seeds, and skip the long MILPs (a smoke run, ~30 s)")
     parser.add_argument("--env", action="append", default=[], metavar="PATTERN",
                         help="only env ids containing PATTERN (repeatable; default: every batterygym/* id)")
     parser.add_argument("--steps", type=int, default=None, help="steps per timed block (default 20000; quick 3000)")
     parser.add_argument("--repeats", type=int, default=None, help="timed blocks per row, median (default 5; quick 2)")
     parser.add_argument("--no-milp", action="store_true", help="skip the MILP rows")
-    parser.add_argument("--no-year", action="store_true", help="skip the year-long MILP")
+    parser.add_argument("--no-year", action="store_true", help="skip the long MILPs (a year, a quarter)")
     parser.add_argument("--time-limit", type=float, default=120.0, help="MILP time limit per solve, s")
     parser.add_argument("--json", metavar="PATH", default=None, help="also write the results as JSON")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -293,14 +335,18 @@ def run(args: argparse.Namespace) -> int:
                 envs.append({"env_id": name, **row, "reset_ms": made.reset_ms,
                              "ratio_make": made.median / ref_made, "ratio_unwrapped": bare.median / ref_bare})
 
-    milp: dict[str, Any] = {"week": None, "year": None}
+    milp: dict[str, Any] = {key: None for key in MILP_CASES}
     if not args.no_milp:
-        seeds = WEEK_SEEDS[:3] if args.quick else WEEK_SEEDS
-        milp["week"] = measure_milp(7, seeds, args.time_limit, progress=progress)
-        if not (args.quick or args.no_year):
-            if progress:
-                print("solving the year-long MILP (8,760 hourly steps) ...", file=sys.stderr, flush=True)
-            milp["year"] = measure_milp(365, (0,), args.time_limit, progress=progress)
+        for key, case in MILP_CASES.items():
+            if case.long and (args.quick or args.no_year):
+                continue
+            if args.env and not any(p.lower() in case.label.lower() for p in args.env):
+                continue
+            if progress and case.long:
+                print(f"solving the {case.label} MILP ...", file=sys.stderr, flush=True)
+            cases = case.scenarios(bool(args.quick))
+            milp[key] = {"label": case.label, **measure_milp(0, (), args.time_limit, scenarios=cases,
+                                                             progress=progress)}
 
     targets = _targets(envs, milp)
     result = {"meta": {**_versions(), "steps": steps, "repeats": repeats, "quick": bool(args.quick)},
@@ -315,16 +361,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _targets(envs: list[dict[str, Any]], milp: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
-    rates = [e["make_steps_per_s"] for e in envs if e["env_id"] == INDUSTRIAL_ID]
-    if rates:
-        out.append(_target(f"{INDUSTRIAL_ID} via gym.make, fixed action (slowest)", ">=", TARGET_STEPS_PER_S,
-                           min(rates), "steps/s"))
-    if milp.get("week"):
-        out.append(_target("Industrial MILP, default 7-day episode, build + solve (median)", "<", TARGET_WEEK_S,
-                           milp["week"]["total_s"], "s"))
-    if milp.get("year"):
-        out.append(_target("Industrial MILP, 8,760 hourly steps, build + solve", "<", TARGET_YEAR_S,
-                           milp["year"]["total_s"], "s"))
+    for env_id, target in ENV_TARGETS.items():
+        rates = [e["make_steps_per_s"] for e in envs if e["env_id"] == env_id]
+        if rates:
+            out.append(_target(f"{env_id} via gym.make, fixed action (slowest)", ">=", target, min(rates), "steps/s"))
+    for key, case in MILP_CASES.items():
+        if milp.get(key):
+            out.append(_target(case.target_name, "<", case.target_s, milp[key]["total_s"], "s"))
     return out
 
 
@@ -351,16 +394,15 @@ def format_report(result: dict[str, Any]) -> str:
         lines.append(f"{'reference: ' + r['name']:<34}{r['action']:>7g}{r['make_steps_per_s']:>12,.0f}"
                      f"{r['unwrapped_steps_per_s']:>12,.0f}")
     milp = result["milp"]
-    if milp.get("week") or milp.get("year"):
-        lines += ["", "Industrial MILP (HiGHS via Pyomo; seconds are medians over seeds)"]
-        head = f"{'episode':<34}{'steps':>7}{'build s':>10}{'solve s':>10}{'total s':>10}{'call s':>9}" \
+    if any(milp.values()):
+        lines += ["", "MILPs (HiGHS via Pyomo; seconds are medians over seeds)"]
+        head = f"{'episode':<40}{'steps':>7}{'build s':>10}{'solve s':>10}{'total s':>10}{'call s':>9}" \
                f"{'binaries':>10}{'rounds':>8}"
         lines += [head, "-" * len(head)]
-        for key, label in (("week", f"default week ({len(milp['week']['runs']) if milp.get('week') else 0} seeds)"),
-                           ("year", "full year, hourly")):
-            m = milp.get(key)
+        for m in milp.values():
             if m:
-                lines.append(f"{label:<34}{m['n_steps']:>7}{m['build_s']:>10.3f}{m['solve_s']:>10.3f}"
+                label = f"{m.get('label', '')} ({len(m['runs'])} seed{'s' if len(m['runs']) > 1 else ''})"
+                lines.append(f"{label:<40}{m['n_steps']:>7}{m['build_s']:>10.3f}{m['solve_s']:>10.3f}"
                              f"{m['total_s']:>10.3f}{m['call_s']:>9.3f}{m['binaries']:>10}{m['rounds']:>8}")
     if result["targets"]:
         lines += ["", "Targets"]
