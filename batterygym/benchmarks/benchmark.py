@@ -132,7 +132,7 @@ def run_benchmark(cfg: BenchmarkConfig) -> dict[str, Any]:
                .assign(policy="optimal", **{"return": lambda d: d["optimum"]}, regret=0.0, captured=1.0))
     episodes = pd.concat([episodes, optimum], ignore_index=True)
     summary = summarize(episodes)
-    order = {name: i for i, name in enumerate(["idle", "rule", "charge_on_arrival", "mpc_noisy", "mpc_perfect",
+    order = {name: i for i, name in enumerate(["idle", "charge_on_arrival", "rule", "mpc_noisy", "mpc_perfect",
                                                  *cfg.algos, "optimal"])}
     summary = summary.sort_values(["env_id", "policy"], key=lambda c: c.map(order).fillna(50) if c.name == "policy"
                                   else c, kind="stable").reset_index(drop=True)
