@@ -6,6 +6,7 @@ A run directory holds ``model.zip``, ``vecnormalize.pkl`` (observation/reward st
 """
 from __future__ import annotations
 
+import importlib
 import json
 import platform
 import time
@@ -32,6 +33,18 @@ def make_train_env(env_id: str, env_kwargs: dict[str, Any], seeds, reward_baseli
     elif reward_baseline not in (None, "none"):
         raise ValueError(f"reward_baseline must be 'idle' or 'none', got {reward_baseline!r}")
     return EpisodeSeeds(env, seeds)
+
+
+def resolve_policy(policy: str) -> Any:
+    """SB3's policy names (``"MlpPolicy"``) as they are; ``"module:Class"`` imported (hyper-parameter files
+    stay plain text)."""
+    if ":" not in policy:
+        return policy
+    module, _, name = policy.partition(":")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"policy {policy!r} cannot be imported: {exc}") from None
 
 
 def versions() -> dict[str, str]:
@@ -102,7 +115,8 @@ def train(
         gamma=float(params.get("gamma", 0.99)),
     )
     cls = {"ppo": PPO, "sac": SAC}[algo.lower()]
-    model = cls(policy, venv, seed=seed, device="cpu", tensorboard_log=str(out / "tb"), verbose=verbose, **params)
+    model = cls(resolve_policy(policy), venv, seed=seed, device="cpu", tensorboard_log=str(out / "tb"),
+                verbose=verbose, **params)
     callbacks = []
     if checkpoints > 0:
         every = max(total_timesteps // (checkpoints * n_envs), 1)
