@@ -63,6 +63,7 @@ def plot_v2g(schedules: dict[str, pd.DataFrame], path: str | os.PathLike[str], t
     axes[1, 0].set_ylabel("EUR/MWh")
     axes[0, 0].legend(loc="best", fontsize=7)
     axes[1, 0].legend(loc="best", fontsize=7)
-    fig.suptitle(title)
+    longest = max(len(df) for df in schedules.values())
+    fig.suptitle(title if longest <= 24 * max_days else f"{title} (first {max_days} days shown)")
     fig.savefig(path)
     return path
