@@ -12,6 +12,7 @@ _ENVS = {
     "batterygym/Industrial-v0": ("batterygym.envs.industrial:IndustrialEnv", 168),
     "batterygym/Fleet-v0": ("batterygym.envs.fleet:FleetEnv", 24),
     "batterygym/V2G-v0": ("batterygym.envs.v2g:V2GEnv", 24),
+    "batterygym/MicrogridBSS-v0": ("batterygym.envs.microgrid_bss:MicrogridBSSEnv", 24),
 }
 
 for _id, (_entry, _steps) in _ENVS.items():

@@ -14,6 +14,7 @@ _SOLVERS = {
     "IndustrialScenario": "batterygym.baselines.industrial",
     "FleetScenario": "batterygym.baselines.fleet",
     "V2GScenario": "batterygym.baselines.v2g",
+    "MicrogridScenario": "batterygym.baselines.microgrid_bss",
 }
 
 

@@ -1,0 +1,236 @@
+"""Perfect-foresight MILP of a microgrid-BSS episode: the env's equations, written for HiGHS.
+
+Indices: hours ``t``, slots ``j`` (category ``c(j)``, capacity ``Q_j``, 1C ``pmax_j``, 0.2C ``std_j``),
+requests ``r`` (hour ``t_r``, category ``c_r``, arriving energy ``a_r``, revenue ``v_r``; ``i_r`` its
+rank among the requests of its hour and category, in arrival order), storage packs ``k``.
+Maximise the episode's money (the env's total reward)::
+
+    sum_r v_r z_r - penalty * sum_r (1 - z_r) + sum_t tariff_t L_t - sum_t cover_price_t g_t
+    - pack_wear * sum_{t,j} p_tj - fast_extra * sum_{t,j} f_tj - sum_{t,k} wear_k (c_tk + d_tk)
+    + terminal_value * (sum_j e_jT + sum_k E_kT - initial energy)
+
+subject to, for every hour ``t``:
+
+    z_r = sum_{j in c_r} y_rj <= 1                       (y_rj binary: slot j serves request r)
+    sum_{r at (t, c(j))} y_rj <= full_jt                 (only a full slot serves, once)
+    z_r >= z_r'   (r' the next request of the same hour and category: first come, first served)
+    sum_{j in c} full_jt <= i_r + n_c z_r                (forced service: r is lost only if no full pack is left)
+    e_j,t+1 = e_jt - sum_{r at (t, c(j))} (Q_j - a_r) y_rj + eta p_tj,   0 <= p_tj <= pmax_j
+    Q_j full_jt <= e_jt <= Q_j - eps (1 - full_jt)       (full_jt binary; e in {Q} U [0, Q - eps])
+    f_tj >= p_tj - std_j,  f_tj >= 0
+    storage: the battery equations of ``core`` (SoC window on the fading capacity as in the fleet MILP),
+             c_tk <= p_charge_k u_tk, d_tk <= p_discharge_k (1 - u_tk)      (u_tk binary)
+    g_t >= L_t + sum_j p_tj + sum_k c_tk - sum_k d_tk - R_t,   0 <= g_t <= deficit_limit_t
+
+``g_t`` is the import (or, off-grid, the unserved load); its price is positive, so ``g_t`` settles at
+``max(0, X_t)`` as in the env. Every coefficient comes from the scenario's derived arrays in ``core``.
+
+Full packs of a category are identical, so the MILP may serve a request from any full slot; the env
+serves from the lowest-numbered one. :func:`relabel` turns the MILP's schedule into the env's by
+swapping the future trajectories of the two full slots (same energy, so the same money), and only
+then are the per-slot actions written.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyomo.environ as pyo
+
+from batterygym.baselines.industrial import to_float32_away_from_zero
+from batterygym.baselines.plan import Plan
+from batterygym.baselines.solver import _highs, solve_once
+from batterygym.core.microgrid import FULL_GAP_KWH, MicrogridScenario, simulate
+
+
+def build_model(s: MicrogridScenario) -> pyo.ConcreteModel:
+    """The Pyomo model of one episode, from the scenario's arrays with indexed components."""
+    T, S, K = s.n_steps, s.n_slots, s.n_storage
+    q, pmax, std, cat = s.slot_pack_kwh, s.slot_max_kw, s.slot_standard_kw, s.slot_category
+    reqs, by_hour = s.requests, s.requests_by_hour
+    eta = s.pack_eta
+    e0 = s.slot_e0_kwh
+    full0 = [bool(e0[j] == q[j]) for j in range(S)]
+    m = pyo.ConcreteModel(name="microgrid_bss")
+    m.T = pyo.RangeSet(0, T - 1)
+    m.T1 = pyo.RangeSet(0, T)
+    m.J = pyo.RangeSet(0, S - 1)
+    m.R = pyo.RangeSet(0, len(reqs) - 1) if reqs else pyo.Set(initialize=[])
+    pairs = [(r, j) for r, req in enumerate(reqs) for j in s.category_slots[req.category]
+             if req.hour > 0 or full0[j]]
+    m.RJ = pyo.Set(initialize=pairs, dimen=2, ordered=True)
+    m.y = pyo.Var(m.RJ, within=pyo.Binary)
+    slots_of = {r: [] for r in range(len(reqs))}
+    for r, j in pairs:
+        slots_of[r].append(j)
+    m.e = pyo.Var(m.J, m.T1, bounds=lambda _, j, t: (0.0, q[j]))
+    m.full = pyo.Var(m.J, pyo.RangeSet(1, T), within=pyo.Binary)
+    m.p = pyo.Var(m.T, m.J, bounds=lambda _, t, j: (0.0, pmax[j]))
+    m.f = pyo.Var(m.T, m.J, bounds=lambda _, t, j: (0.0, max(pmax[j] - std[j], 0.0)))
+    for j in range(S):
+        m.e[j, 0].fix(float(e0[j]))
+
+    def full(j: int, t: int):
+        return (1.0 if full0[j] else 0.0) if t == 0 else m.full[j, t]
+
+    def z(r: int):
+        return pyo.quicksum(m.y[r, j] for j in slots_of[r]) if slots_of[r] else 0.0
+
+    m.one_slot = pyo.Constraint(m.R, rule=lambda m, r: z(r) <= 1 if len(slots_of[r]) > 1 else pyo.Constraint.Skip)
+
+    def serve_full(m, j, t):
+        rs = by_hour[t][cat[j]]
+        terms = [m.y[r, j] for r in rs if (r, j) in m.RJ]
+        if not terms:
+            return pyo.Constraint.Skip
+        return pyo.quicksum(terms) <= full(j, t)
+
+    m.serve_full = pyo.Constraint(m.J, m.T, rule=serve_full)
+    fifo, forced = [], []
+    for t in range(T):
+        for c, rs in enumerate(by_hour[t]):
+            for i, r in enumerate(rs):
+                if i + 1 < len(rs):
+                    fifo.append((r, rs[i + 1]))
+                if i < s.n_packs[c]:  # with i >= n_c full packs the constraint is void
+                    forced.append((r, t, c, i))
+    m.fifo = pyo.Constraint(range(len(fifo)), rule=lambda m, n: z(fifo[n][0]) >= z(fifo[n][1]))
+    m.forced = pyo.Constraint(
+        range(len(forced)),
+        rule=lambda m, n: pyo.quicksum(full(j, forced[n][1]) for j in s.category_slots[forced[n][2]])
+        <= forced[n][3] + s.n_packs[forced[n][2]] * z(forced[n][0]))
+
+    def energy(m, j, t):
+        out = pyo.quicksum((q[j] - reqs[r].energy_kwh) * m.y[r, j] for r in by_hour[t][cat[j]] if (r, j) in m.RJ)
+        return m.e[j, t + 1] == m.e[j, t] - out + eta * m.p[t, j]
+
+    m.energy = pyo.Constraint(m.J, m.T, rule=energy)
+    m.full_lo = pyo.Constraint(m.J, pyo.RangeSet(1, T), rule=lambda m, j, t: m.e[j, t] >= q[j] * m.full[j, t])
+    m.full_hi = pyo.Constraint(m.J, pyo.RangeSet(1, T),
+                               rule=lambda m, j, t: m.e[j, t] <= q[j] - FULL_GAP_KWH * (1 - m.full[j, t]))
+    m.fast = pyo.Constraint(m.T, m.J, rule=lambda m, t, j: m.f[t, j] >= m.p[t, j] - std[j])
+
+    # storage: the battery equations (as in the fleet MILP), a binary per pack and hour
+    m.K = pyo.RangeSet(0, K - 1) if K else pyo.Set(initialize=[])
+    st = s.storage
+    m.c = pyo.Var(m.T, m.K, bounds=lambda _, t, k: (0.0, st[k].p_charge_kw))
+    m.d = pyo.Var(m.T, m.K, bounds=lambda _, t, k: (0.0, st[k].p_discharge_kw))
+    m.u = pyo.Var(m.T, m.K, within=pyo.Binary)
+    m.E = pyo.Var(m.K, m.T1)
+    m.lost = pyo.Var(m.K, m.T1)
+    for k, b in enumerate(st):
+        m.E[k, 0].fix(b.e0_kwh)
+        m.lost[k, 0].fix(0.0)
+    m.excl_c = pyo.Constraint(m.T, m.K, rule=lambda m, t, k: m.c[t, k] <= st[k].p_charge_kw * m.u[t, k])
+    m.excl_d = pyo.Constraint(m.T, m.K, rule=lambda m, t, k: m.d[t, k] <= st[k].p_discharge_kw * (1 - m.u[t, k]))
+    m.st_energy = pyo.Constraint(m.K, m.T, rule=lambda m, k, t: m.E[k, t + 1] == m.E[k, t]
+                                 + st[k].eta_charge * m.c[t, k] - m.d[t, k] / st[k].eta_discharge)
+    m.st_health = pyo.Constraint(m.K, m.T, rule=lambda m, k, t: m.lost[k, t + 1] == m.lost[k, t]
+                                 + 0.5 * st[k].fade_per_cycle * (m.c[t, k] + m.d[t, k]))
+    cap0 = [b.capacity_kwh * b.soh0 for b in st]
+    m.st_lo = pyo.Constraint(m.K, m.T, rule=lambda m, k, t: m.E[k, t + 1] + st[k].soc_min * m.lost[k, t + 1]
+                             >= st[k].soc_min * cap0[k])
+    m.st_hi = pyo.Constraint(m.K, m.T, rule=lambda m, k, t: m.E[k, t + 1] + st[k].soc_max * m.lost[k, t + 1]
+                             <= st[k].soc_max * cap0[k])
+
+    # balance: g >= deficit, g <= its limit
+    load, res, limit, cover = s.load_kw, s.res_kw, s.deficit_limit_kw, s.cover_price_eur_per_kwh
+    m.g = pyo.Var(m.T, bounds=lambda _, t: (0.0, float(limit[t])))
+    m.balance = pyo.Constraint(m.T, rule=lambda m, t: m.g[t] >= float(load[t] - res[t])
+                               + pyo.quicksum(m.p[t, j] for j in m.J)
+                               + pyo.quicksum(m.c[t, k] - m.d[t, k] for k in m.K))
+
+    swaps = pyo.quicksum((reqs[r].revenue_eur + s.lost_swap_penalty_eur) * m.y[r, j] for r, j in pairs)
+    const = float(np.dot(s.tariff_eur_per_kwh, load)) - s.lost_swap_penalty_eur * len(reqs)
+    const -= s.terminal_value_eur_per_kwh * s.initial_energy_kwh
+    wear = (s.pack_wear_eur_per_kwh * pyo.quicksum(m.p[t, j] for t in m.T for j in m.J)
+            + s.fast_extra_eur_per_kwh * pyo.quicksum(m.f[t, j] for t in m.T for j in m.J)
+            + pyo.quicksum(st[k].degradation_cost_per_kwh * (m.c[t, k] + m.d[t, k]) for t in m.T for k in m.K))
+    grid = pyo.quicksum(float(cover[t]) * m.g[t] for t in m.T)
+    terminal = s.terminal_value_eur_per_kwh * (pyo.quicksum(m.e[j, T] for j in m.J)
+                                              + pyo.quicksum(m.E[k, T] for k in m.K))
+    m.const = const
+    m.cost = pyo.Objective(expr=wear + grid - swaps - terminal, sense=pyo.minimize)
+    return m
+
+
+def relabel(s: MicrogridScenario, served_by: list[int], charge: np.ndarray, full: np.ndarray
+            ) -> tuple[list[int], np.ndarray]:
+    """The MILP's schedule with the env's choice of slots: requests served by the lowest-numbered full slots.
+
+    ``served_by[r]``: the slot serving request ``r`` (-1: lost); ``charge`` ``(T, S)``; ``full`` ``(T, S)``
+    whether each slot is full at the start of each hour. Where the env would take slot ``b`` and the
+    MILP took slot ``a`` (both full, so identical), the two slots' trajectories from that hour on are
+    swapped: the same money, now in the env's order. Returns the new ``served_by`` and ``charge``.
+    """
+    served_by = list(served_by)
+    charge = charge.copy()
+    full = full.copy()
+    reqs = s.requests
+    for t in range(s.n_steps):
+        for c, rs in enumerate(s.requests_by_hour[t]):
+            mine = [served_by[r] for r in rs if served_by[r] >= 0]
+            if not mine:
+                continue
+            slots = s.category_slots[c]
+            full_now = [j for j in slots if full[t, j]]
+            env = full_now[:len(mine)]
+            if mine == env:
+                continue
+            perm = {a: b for a, b in zip(mine, env, strict=True)}
+            rest_mine = [j for j in full_now if j not in mine]
+            rest_env = [j for j in full_now if j not in env]
+            perm.update(zip(rest_mine, rest_env, strict=True))
+            src = list(perm)
+            dst = [perm[a] for a in src]
+            charge[t:, dst] = charge[t:, src]
+            full[t:, dst] = full[t:, src]
+            for r in range(len(reqs)):
+                if reqs[r].hour >= t and served_by[r] in perm and reqs[r].category == c:
+                    served_by[r] = perm[served_by[r]]
+    return served_by, charge
+
+
+def solve(s: MicrogridScenario, *, time_limit: float = 60.0, mip_gap: float = 1e-7) -> Plan:
+    """The optimal operation of a microgrid-BSS episode, as a :class:`Plan` for ``MicrogridBSS-v0``."""
+    if not isinstance(s, MicrogridScenario):
+        raise TypeError(f"expected a MicrogridScenario, got {type(s).__name__}")
+    t0 = time.perf_counter()
+    m = build_model(s)
+    build_s = time.perf_counter() - t0
+    opt = _highs(time_limit, mip_gap)
+    t1 = time.perf_counter()
+    status, obj, bound = solve_once(m, opt, "microgrid MILP",
+                                    lambda: "charging nothing is always feasible: check the scenario's limits")
+    solve_s = time.perf_counter() - t1
+    T, S, K = s.n_steps, s.n_slots, s.n_storage
+    served_by = [-1] * s.n_requests
+    for (r, j), var in m.y.items():
+        if (var.value or 0.0) > 0.5:
+            served_by[r] = j
+    charge = np.array([[max(m.p[t, j].value or 0.0, 0.0) for j in range(S)] for t in range(T)]).reshape(T, S)
+    q = np.array(s.slot_pack_kwh)
+    full = np.zeros((T, S), dtype=bool)
+    full[0] = s.slot_e0_kwh == q
+    for t in range(1, T):
+        for j in range(S):
+            full[t, j] = (m.full[j, t].value or 0.0) > 0.5
+    served_by, charge = relabel(s, served_by, charge, full)
+    slot_act = np.divide(charge, np.array(s.slot_max_kw)[None, :])
+    slot_act[charge < 1e-9] = 0.0
+    st_act = np.zeros((T, K))
+    for k, b in enumerate(s.storage):
+        for t in range(T):
+            c, d = max(m.c[t, k].value or 0.0, 0.0), max(m.d[t, k].value or 0.0, 0.0)
+            if c >= d and c > 1e-9:
+                st_act[t, k] = c / b.p_charge_kw
+            elif d > 1e-9:
+                st_act[t, k] = -d / b.p_discharge_kw
+    actions = to_float32_away_from_zero(np.clip(np.concatenate([slot_act, st_act], axis=1), -1.0, 1.0))
+    schedule = simulate(s, actions)
+    n_bin = sum(1 for v in m.component_data_objects(pyo.Var) if v.is_binary() and not v.fixed)
+    return Plan(
+        objective=m.const - obj, actions=actions, schedule=schedule, status=status, build_seconds=build_s,
+        solve_seconds=solve_s, mip_gap=abs(obj - bound) / max(1.0, abs(m.const - obj)),
+        details={"binaries": n_bin, "requests": s.n_requests},
+    )
