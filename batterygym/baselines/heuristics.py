@@ -11,9 +11,11 @@ import gymnasium as gym
 import numpy as np
 
 from batterygym.baselines.fleet_heuristics import FleetRule
+from batterygym.baselines.microgrid_heuristics import MicrogridRule
 from batterygym.baselines.v2g_heuristics import ChargeOnArrival, V2GRule
 from batterygym.envs.fleet import FleetEnv
 from batterygym.envs.industrial import OBS_PEAK, OBS_SOC, OBS_WINDOWS, IndustrialEnv
+from batterygym.envs.microgrid_bss import MicrogridBSSEnv
 from batterygym.envs.v2g import V2GEnv
 
 Policy = Callable[[np.ndarray], np.ndarray]
@@ -85,6 +87,7 @@ HEURISTICS: dict[type, list[type]] = {
     IndustrialEnv: [IndustrialRule],
     FleetEnv: [FleetRule],
     V2GEnv: [ChargeOnArrival, V2GRule],
+    MicrogridBSSEnv: [MicrogridRule],
 }
 
 

@@ -1,0 +1,103 @@
+"""Rule-based policy of ``MicrogridBSS-v0``: the source's operating rule (Marchesano et al. 2023)."""
+from __future__ import annotations
+
+import math
+
+import gymnasium as gym
+import numpy as np
+
+from batterygym.envs.microgrid_bss import MicrogridBSSEnv
+
+DISCHARGE_ORDERS = ("uniform", "uneven")
+
+
+class MicrogridRule:
+    """Renewables first, then storage, then the grid; packs charged for the next hour's expected swaps.
+
+    Each hour, from the observation (and the scenario's static constants: capacities, ratings):
+    1. Station, per category: the packs short = ``ceil(expected swaps this hour and next - full packs)``.
+       That many packs that are not full, the fullest first, charge fast (1C); the other packs charge
+       at the standard 0.2C. A full slot's value applies to the pack a swap leaves there: 1C if the
+       category is short by more than its packs that are not full, else 0.2C.
+    2. Storage: if the import price now is the lowest of the look-ahead window (and some later hour
+       is dearer), every pack charges in standard mode (0.2C of its nominal capacity), the source's
+       night charging from the grid. Otherwise the net demand (load + the station's expected
+       charging - renewables) is met by discharging the packs in ``discharge_order`` ("uniform":
+       highest SoH first, spreading wear; "uneven": lowest SoH first), each up to its rating and
+       the energy above its floor; a renewable surplus charges them in the same order.
+    """
+
+    name = "rule"
+
+    def __init__(self, env: gym.Env, discharge_order: str = "uniform") -> None:
+        base = env.unwrapped
+        if not isinstance(base, MicrogridBSSEnv):
+            raise TypeError(f"MicrogridRule needs a MicrogridBSSEnv, got {type(base).__name__}")
+        if discharge_order not in DISCHARGE_ORDERS:
+            raise ValueError(f"discharge_order must be one of {DISCHARGE_ORDERS}, got {discharge_order!r}")
+        self.env = base
+        self.discharge_order = discharge_order
+        self.lay = base.layout
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        base, lay = self.env, self.lay
+        s = base.scenario
+        h = base.lookahead
+        n_c, n_s = s.n_categories, s.n_slots
+        action = np.zeros(n_s + s.n_storage, dtype=np.float32)
+        full = obs[lay["full"]]
+        soc = obs[lay["slot_soc"]].astype(np.float64)
+        demand = obs[lay["demand"]].astype(np.float64).reshape(n_c, h)
+        std = s.standard_c_rate / s.max_c_rate
+        station_kw = 0.0
+        for c in range(n_c):
+            slots = s.category_slots[c]
+            if not slots:
+                continue
+            q = s.pack_kwh[c]
+            n_full = int(round(float(full[c]) * len(slots)))
+            expected = float(demand[c, 0] + (demand[c, 1] if h > 1 else demand[c, 0]))
+            short = max(0, math.ceil(expected - n_full - 1e-9))
+            waiting = sorted((j for j in slots if soc[j] < 1.0), key=lambda j: -soc[j])
+            for rank, j in enumerate(waiting):
+                rate = 1.0 if rank < short else std
+                action[j] = rate
+                station_kw += min(rate * s.max_c_rate * q, (1.0 - soc[j]) * q / s.pack_eta)
+            for j in slots:
+                if soc[j] >= 1.0:
+                    action[j] = 1.0 if short > len(waiting) else std
+        if s.n_storage:
+            self._storage(obs, action, n_s, station_kw)
+        return action
+
+    def _storage(self, obs: np.ndarray, action: np.ndarray, n_s: int, station_kw: float) -> None:
+        base, lay, s = self.env, self.lay, self.env.scenario
+        price = obs[lay["price"]]
+        t = int(round(float(obs[lay["time"]][2]) * s.n_steps))
+        width = max(1, min(base.lookahead, s.n_steps - t))
+        window = price[:width]
+        st_soc = obs[lay["storage_soc"]].astype(np.float64)
+        soh = obs[lay["storage_soh"]].astype(np.float64)
+        packs = s.storage
+        order = sorted(range(len(packs)), key=lambda k: -soh[k] if self.discharge_order == "uniform" else soh[k])
+        if price[0] <= window.min() and window.max() > price[0]:
+            for k, b in enumerate(packs):
+                if st_soc[k] < b.soc_max and b.p_charge_kw > 0:
+                    action[n_s + k] = min(1.0, s.standard_c_rate * b.capacity_kwh / b.p_charge_kw)
+            return
+        res = float(obs[lay["res"]][0]) * (s.pv_kwp + s.wind_rated_kw)
+        load = float(obs[lay["load"]][0]) * base._load_scale
+        net = load + station_kw - res
+        for k in order:
+            b = packs[k]
+            usable = soh[k] * b.capacity_kwh
+            if net > 0 and b.p_discharge_kw > 0:
+                room = max(0.0, (st_soc[k] - b.soc_min) * usable * b.eta_discharge)
+                d = min(net, b.p_discharge_kw, room)
+                action[n_s + k] = -d / b.p_discharge_kw
+                net -= d
+            elif net < 0 and b.p_charge_kw > 0:
+                room = max(0.0, (b.soc_max - st_soc[k]) * usable / b.eta_charge)
+                c = min(-net, b.p_charge_kw, room)
+                action[n_s + k] = c / b.p_charge_kw
+                net += c
