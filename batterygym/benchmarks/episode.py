@@ -30,7 +30,8 @@ class Setting:
     describe: Callable[[Any, argparse.Namespace], str]  # (scenario, args) -> one line about the episode
     schedule: Callable[[Any, np.ndarray], pd.DataFrame]  # (scenario, power per step) -> settled record
     breakdown: Callable[[pd.DataFrame], dict[str, float]]  # record -> cost terms, total, peak
-    power_key: str | tuple[str, ...] = "battery_kw"  # the info key(s) of the set-points the env applied
+    # the set-points the env applied: an info key, keys stacked on a last axis, or a function of the info
+    power_key: str | tuple[str, ...] | Callable[[dict[str, Any]], np.ndarray] = "battery_kw"
     # Optional, for settings whose table, JSON and plot differ from the industrial ones (None: industrial's)
     columns: dict[str, str] | None = None  # breakdown key -> printed header, in order
     note: str | None = None  # the line printed under the table
@@ -337,6 +338,8 @@ def play(env: Any, policy: Callable[[np.ndarray], np.ndarray], seed: int, settin
     keys = setting.power_key
     if isinstance(keys, str):
         power = np.array([info[keys] for info in infos], dtype=np.float64)
+    elif callable(keys):
+        power = np.array([keys(info) for info in infos], dtype=np.float64)
     else:  # several set-points per step, stacked on a last axis
         power = np.array([np.stack([info[k] for k in keys], axis=-1) for info in infos], dtype=np.float64)
     schedule = setting.schedule(env.unwrapped.scenario, power)
