@@ -51,6 +51,12 @@ from batterygym.baselines.plan import Plan, SolverError
 from batterygym.baselines.solver import SIMULTANEITY_TOL_KW, _highs, solve_once
 from batterygym.core.microgrid import FULL_GAP_KWH, MicrogridScenario, simulate
 
+# HiGHS's RINS, RENS and root reduced-cost sub-MIPs spend most of a day's solve after the optimum is found:
+# without them the median day solves in 0.8 s instead of 1.1 s, the slowest of 12 in 15 s instead of 21 s
+# (same optima).
+HIGHS_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False,
+                 "mip_heuristic_run_root_reduced_cost": False}
+
 
 def build_model(s: MicrogridScenario) -> pyo.ConcreteModel:
     """The Pyomo model of one episode, from the scenario's arrays with indexed components."""
@@ -132,7 +138,7 @@ def build_model(s: MicrogridScenario) -> pyo.ConcreteModel:
             for a, ja in enumerate(slots):
                 for jb in slots[a + 1:]:
                     m.lowest_first.add(serves[jb] <= serves[ja] + 1 - full(ja, t))
-            for r, r2 in zip(rs, rs[1:]):
+            for r, r2 in zip(rs[:-1], rs[1:], strict=True):
                 for b, jb in enumerate(slots):
                     if b == 0:
                         m.in_order.add(m.y[r2, jb] == 0)
@@ -227,6 +233,7 @@ def solve(s: MicrogridScenario, *, time_limit: float = 60.0, mip_gap: float = 1e
     m = build_model(s)
     build_s = time.perf_counter() - t0
     opt = _highs(time_limit, mip_gap)
+    opt.config.solver_options.update(HIGHS_OPTIONS)
     t1 = time.perf_counter()
     rounds = 0
     while True:  # storage exclusivity, lazily (module docstring)
