@@ -70,6 +70,7 @@ def _industrial_env(args: argparse.Namespace) -> Any:
 
     _refuse(args, FLEET_OPTIONS, "fleet", "industrial")
     _refuse(args, V2G_OPTIONS, "v2g", "industrial")
+    _refuse(args, MICROGRID_OPTIONS, "microgrid", "industrial")
     site = _industrial_site(args)
     if args.csv is None:
         cfg = IndustrialSiteConfig.from_kwargs(**site)
@@ -108,6 +109,7 @@ def _industrial_setting() -> Setting:
 # ---------------------------------------------------------------------------------------- fleet
 FLEET_OPTIONS = ("assets", "markets", "directions", "layout_seed")
 V2G_OPTIONS = ("evs",)
+MICROGRID_OPTIONS = ("off_grid",)
 SITE_OPTIONS = ("pv_kwp", "capacity_kwh", "power_kw", "connection_kw")
 
 
@@ -123,6 +125,7 @@ def _fleet_env(args: argparse.Namespace) -> Any:
     if site_only:
         raise ValueError(f"{', '.join(site_only)}: industrial site option(s), not for the fleet setting")
     _refuse(args, V2G_OPTIONS, "v2g", "fleet")
+    _refuse(args, MICROGRID_OPTIONS, "microgrid", "fleet")
     fleet: dict[str, Any] = {}
     for opt, field in (("assets", "n_assets"), ("layout_seed", "layout_seed")):
         if getattr(args, opt) is not None:
@@ -193,6 +196,7 @@ def _v2g_env(args: argparse.Namespace) -> Any:
 
     _refuse(args, SITE_OPTIONS + ("no_export",), "industrial site", "v2g")
     _refuse(args, FLEET_OPTIONS, "fleet", "v2g")
+    _refuse(args, MICROGRID_OPTIONS, "microgrid", "v2g")
     if args.csv is not None:
         raise ValueError("--csv is not available for v2g: its episodes are generated (--seed, --days, --evs)")
     v2g: dict[str, Any] = {}
@@ -243,11 +247,96 @@ def _v2g_setting() -> Setting:
                    plot=lambda schedules, path, title: plot_v2g(schedules, path, title=title))
 
 
+# ---------------------------------------------------------------------------------------- microgrid
+def _microgrid_env(args: argparse.Namespace) -> Any:
+    import gymnasium as gym
+
+    import batterygym  # noqa: F401 - registers the ids
+    from batterygym.core.microgrid_generator import MicrogridConfig
+
+    _refuse(args, SITE_OPTIONS + ("no_export",), "industrial site", "microgrid")
+    _refuse(args, FLEET_OPTIONS, "fleet", "microgrid")
+    _refuse(args, V2G_OPTIONS, "v2g", "microgrid")
+    if args.csv is not None:
+        raise ValueError("--csv is not available for microgrid: its episodes are generated (--seed, --days, "
+                         "--off-grid)")
+    mg: dict[str, Any] = {}
+    if args.days is not None:
+        mg["n_days"] = args.days
+    if args.off_grid:
+        mg["off_grid"] = True
+    cfg = MicrogridConfig.from_kwargs(**mg)
+    return gym.make("batterygym/MicrogridBSS-v0", max_episode_steps=24 * cfg.n_days, **mg)
+
+
+def _microgrid_describe(s: Any, args: argparse.Namespace) -> str:
+    packs = ", ".join(f"{c} {q:g} kWh x {n}" for c, q, n in zip(s.categories, s.pack_kwh, s.n_packs, strict=True))
+    soh = ", ".join(f"{b.soh0:.2f}" for b in s.storage)
+    grid = "off-grid" if s.off_grid else f"grid-connected (import limit {s.import_limit_kw:,.0f} kW)"
+    return (f"microgrid episode (seed {args.seed}): {s.n_steps} hours from {s.timestamps[0]:%a %Y-%m-%d}, {grid}\n"
+            f"PV {s.pv_kwp:g} kWp ({s.pv_kw.sum() / 1000:.2f} MWh), wind {s.wind_rated_kw:g} kW "
+            f"({s.wind_kw.sum() / 1000:.2f} MWh), load {s.load_kw.sum() / 1000:.2f} MWh, "
+            f"{s.n_requests} swap requests\nstation: {packs}; storage: {s.n_storage} second-life packs at SoH {soh}")
+
+
+def _microgrid_scenario_json(s: Any) -> dict[str, Any]:
+    return {
+        "start": str(s.timestamps[0].isoformat()), "n_steps": s.n_steps, "off_grid": s.off_grid,
+        "import_limit_kw": s.import_limit_kw,
+        "station": [{"category": c, "pack_kwh": q, "packs": n}
+                    for c, q, n in zip(s.categories, s.pack_kwh, s.n_packs, strict=True)],
+        "storage": [asdict(b) for b in s.storage], "swap_requests": s.n_requests,
+        "energy_mwh": {"pv": float(s.pv_kw.sum()) / 1000, "wind": float(s.wind_kw.sum()) / 1000,
+                       "load": float(s.load_kw.sum()) / 1000},
+    }
+
+
+def _microgrid_setting() -> Setting:
+    from batterygym.core.microgrid import cost_breakdown, simulate
+
+    def applied(info: dict[str, Any]) -> np.ndarray:
+        return np.concatenate([np.asarray(info["station_kw"], dtype=np.float64),
+                               np.asarray(info["storage_kw"], dtype=np.float64)])
+
+    def settle(s: Any, power: np.ndarray) -> pd.DataFrame:
+        """The applied slot charges and storage powers, requested again as shares and settled."""
+        station, storage = power[:, :s.n_slots], power[:, s.n_slots:]
+        shares = np.zeros_like(power)
+        shares[:, :s.n_slots] = station / np.asarray(s.slot_max_kw)[None, :]
+        for k, b in enumerate(s.storage):
+            p = storage[:, k]
+            shares[:, s.n_slots + k] = np.where(p >= 0, p / max(b.p_charge_kw, 1e-300),
+                                                p / max(b.p_discharge_kw, 1e-300))
+        return simulate(s, np.clip(shares, -1.0, 1.0))
+
+    columns = {"swap_revenue_eur": "swaps EUR", "lost_penalty_eur": "lost swaps EUR",
+               "resident_revenue_eur": "residents EUR", "grid_cost_eur": "grid EUR",
+               "unserved_cost_eur": "unserved EUR", "pack_wear_eur": "pack wear EUR",
+               "fast_charge_eur": "fast charge EUR", "storage_wear_eur": "storage wear EUR",
+               "terminal_eur": "terminal EUR", "profit_eur": "profit EUR", "swaps_served_share": "swaps served",
+               "renewable_share": "renewable share", "storage_share": "storage share", "grid_mwh": "grid MWh",
+               "saving_eur": "gain vs idle EUR", "share_of_optimum": "share of optimum"}
+    return Setting(make_env=_microgrid_env, describe=_microgrid_describe, schedule=settle, breakdown=cost_breakdown,
+                   power_key=applied, columns=columns,
+                   note="profit = swaps - lost swaps + residents - grid - unserved - wear - fast charging + terminal; "
+                        "shares: swaps served / requested, renewables used / energy delivered, storage discharge / "
+                        "energy to load and station",
+                   scenario_json=_microgrid_scenario_json,
+                   plot=lambda schedules, path, title: _microgrid_plot(schedules, path, title))
+
+
+def _microgrid_plot(schedules: dict[str, pd.DataFrame], path: Path, title: str) -> Any:
+    from batterygym.benchmarks.microgrid_plots import plot_microgrid
+
+    return plot_microgrid(schedules, path, title=title)
+
+
 # setting name -> factory of its Setting (imported lazily: the CLI builds its parser from this module)
 SETTINGS: dict[str, Callable[[], Setting]] = {
     "industrial": _industrial_setting,
     "fleet": _fleet_setting,
     "v2g": _v2g_setting,
+    "microgrid": _microgrid_setting,
 }
 
 
@@ -259,6 +348,7 @@ examples:
   batterygym solve fleet --seed 3 --assets 8 --markets 6 --plot fleet.png
   batterygym solve fleet --csv prices.csv --directions up,down,down,up
   batterygym solve v2g --days 92 --plot v2g.png     # the source's quarter, 100 EVs
+  batterygym solve microgrid --seed 3 --off-grid --plot microgrid.png
 
 A CSV has one row per step: timestamp (ISO 8601, evenly spaced), load_kw, price_eur_per_kwh and
 optionally pv_kw and export_price_eur_per_kwh (export is allowed when that column is present).
@@ -278,7 +368,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="site data instead of a generated episode: columns timestamp, load_kw, price_eur_per_kwh "
                           "and optionally pv_kw, export_price_eur_per_kwh")
     src.add_argument("--days", type=int, default=None,
-                     help="episode length in days of a generated episode (default: 7 industrial, 1 fleet and v2g)")
+                     help="episode length in days of a generated episode (default: 7 industrial, 1 the others)")
     site = parser.add_argument_group("site")
     site.add_argument("--pv-kwp", type=float, default=None, help="PV peak power of a generated site (default: 200)")
     site.add_argument("--capacity-kwh", type=float, default=None, help="battery nominal capacity (default: 500)")
@@ -295,6 +385,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="seed of the fleet's assets and prequalification (default: 0)")
     v2g = parser.add_argument_group("v2g")
     v2g.add_argument("--evs", type=int, default=None, help="number of EVs of a generated V2G episode (default: 100)")
+    mg = parser.add_argument_group("microgrid")
+    mg.add_argument("--off-grid", action="store_true",
+                    help="no grid: a deficit is unserved residential load, priced at the value of lost load")
     out = parser.add_argument_group("output")
     out.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS",
                      help="MILP time limit (default: 60)")
@@ -371,7 +464,9 @@ def format_table(df: pd.DataFrame, columns: dict[str, str] | None = None) -> str
     if columns is not None:
         shown = pd.DataFrame({header: df[key] for key, header in columns.items()})
         formatters = {c: "{:,.2f}".format for c in shown.columns if c.endswith(("EUR", "MWh"))}
-        formatters["share of optimum"] = lambda x: "n/a" if not math.isfinite(x) else f"{100 * x:.1f} %"
+        for c in shown.columns:
+            if c.endswith(("share", "served")) or c == "share of optimum":
+                formatters[c] = lambda x: "n/a" if not math.isfinite(x) else f"{100 * x:.1f} %"
         return shown.to_string(formatters=formatters)
     shown = pd.DataFrame({
         "energy EUR": df["energy_eur"],
@@ -461,7 +556,8 @@ def run(args: argparse.Namespace) -> int:
         from batterygym.benchmarks.plots import plot_dispatch
 
         source = f"CSV {args.csv.name}" if args.csv is not None else f"seed {args.seed}"
-        title = f"batterygym {args.setting}: {source}, {scenario.timestamps[0]:%Y-%m-%d}, {scenario.days:g} days"
+        days = scenario.n_steps * getattr(scenario, "dt_h", 1.0) / 24.0
+        title = f"batterygym {args.setting}: {source}, {scenario.timestamps[0]:%Y-%m-%d}, {days:g} days"
         draw = setting.plot or (lambda sched, p, t: plot_dispatch(sched, p, title=t))
         _write(args.plot, lambda p: draw(schedules, p, title))
         print(f"wrote {args.plot}")
