@@ -59,12 +59,13 @@ def test_quick_json_has_the_documented_keys(quick_run):
         assert set(row) == REF_KEYS
     assert set(data["milp"]) == set(speed.MILP_CASES)
     assert data["milp"]["year"] is None and data["milp"]["v2g_quarter"] is None
+    assert data["milp"]["microgrid_week"] is None and data["milp"]["microgrid_day"]["n_steps"] == 24
     week = data["milp"]["week"]
     assert set(week) == MILP_KEYS and week["n_steps"] == 168 and len(week["runs"]) == 3
     assert all(r["status"] == "optimal" for r in week["runs"])
     assert week["total_s"] > 0 and week["rounds"] >= 1
     day = data["milp"]["v2g_day"]
-    assert set(day) == MILP_KEYS and day["n_steps"] == 24 and len(day["runs"]) == 3
+    assert set(day) == MILP_KEYS and day["n_steps"] == 24 and len(day["runs"]) == 1  # --quick: one seed
     names = [t["name"] for t in data["targets"]]
     expected = len([i for i in speed.ENV_TARGETS if i in ids]) + sum(
         1 for key, case in speed.MILP_CASES.items() if not case.long)

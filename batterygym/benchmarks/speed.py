@@ -11,7 +11,8 @@ blocks of ``steps`` steps.
 
 MILP rows (:data:`MILP_CASES`, each beside its target): the Industrial MILP of the default episode
 (``env.reset(seed=s)`` for a few seeds; medians) and of a full year of hourly data (8,760 steps); the
-V2G MILP of the default day (100 EVs) and of the source's 92-day quarter; with ``Plan.build_seconds``,
+V2G MILP of the default day (100 EVs) and of the source's 92-day quarter; the MicrogridBSS MILP of the
+default day and of a week; with ``Plan.build_seconds``,
 ``Plan.solve_seconds``, binaries and rounds (``Plan.details``). ``call_s`` is the whole
 ``solve_optimal`` call, including the schedule record it returns. ``--quick`` skips the long ones.
 
@@ -21,7 +22,8 @@ V2G MILP of the default day (100 EVs) and of the source's 92-day quarter; with `
      "envs": [{"env_id", "action", "make_steps_per_s", "unwrapped_steps_per_s", "reset_ms",
                "ratio_make", "ratio_unwrapped"}],
      "reference": [{"name", "action", "make_steps_per_s", "unwrapped_steps_per_s"}],
-     "milp": {"week": MILP, "year": MILP or null, "v2g_day": MILP, "v2g_quarter": MILP or null},
+     "milp": {"week": MILP, "year": MILP or null, "v2g_day": MILP, "v2g_quarter": MILP or null,
+              "microgrid_day": MILP, "microgrid_week": MILP or null},
      "targets": [{"name", "op", "target", "measured", "unit", "pass"}]}
 
 where MILP is :func:`measure_milp`'s dict with the case's ``label``: ``n_steps``, ``build_s``, ``solve_s``, ``total_s``,
@@ -52,7 +54,8 @@ TARGET_STEPS_PER_S = 50_000.0
 TARGET_WEEK_S = 0.3
 TARGET_YEAR_S = 15.0
 # env id -> steps/s each issue asks for via gym.make (the slowest of the fixed actions counts)
-ENV_TARGETS = {INDUSTRIAL_ID: TARGET_STEPS_PER_S, "batterygym/Fleet-v0": 50_000.0, "batterygym/V2G-v0": 20_000.0}
+ENV_TARGETS = {INDUSTRIAL_ID: TARGET_STEPS_PER_S, "batterygym/Fleet-v0": 50_000.0, "batterygym/V2G-v0": 20_000.0,
+               "batterygym/MicrogridBSS-v0": 20_000.0}
 ACTIONS = {"zeros": 0.0, "0.3": 0.3}
 WEEK_SEEDS = (0, 1, 2, 3, 4)
 
@@ -254,6 +257,16 @@ def v2g_scenarios(n_days: int, seeds: Sequence[int]) -> list[Any]:
     return [generate_quarter(seed=s, n_days=n_days) for s in seeds]
 
 
+def microgrid_scenarios(n_days: int, seeds: Sequence[int]) -> list[Any]:
+    """MicrogridBSS episodes of ``n_days`` as the env draws them (``n_days == 1``: its default day)."""
+    env = gym.make("batterygym/MicrogridBSS-v0", n_days=n_days, max_episode_steps=24 * n_days).unwrapped
+    out = []
+    for s in seeds:
+        env.reset(seed=s)
+        out.append(env.scenario)
+    return out
+
+
 @dataclass(frozen=True)
 class MilpCase:
     """A MILP row of the report: its episodes, its label and its target (``long``: skipped by ``--quick``)."""
@@ -271,10 +284,15 @@ MILP_CASES: dict[str, MilpCase] = {
                      TARGET_WEEK_S, "Industrial MILP, default 7-day episode, build + solve (median)"),
     "year": MilpCase("Industrial, full year hourly", lambda quick: industrial_scenarios(365, (0,)), TARGET_YEAR_S,
                      "Industrial MILP, 8,760 hourly steps, build + solve", long=True),
-    "v2g_day": MilpCase("V2G, 100 EVs, one day", lambda quick: v2g_scenarios(1, (0, 1, 2)), 1.0,
+    "v2g_day": MilpCase("V2G, 100 EVs, one day", lambda quick: v2g_scenarios(1, (0,) if quick else (0, 1, 2)), 1.0,
                         "V2G MILP, 100 EVs, default day, build + solve (median)"),
     "v2g_quarter": MilpCase("V2G, 100 EVs, 92-day quarter", lambda quick: v2g_scenarios(92, (0,)), 60.0,
                             "V2G MILP, 100 EVs, 92 days, build + solve", long=True),
+    "microgrid_day": MilpCase("MicrogridBSS, default day",
+                              lambda quick: microgrid_scenarios(1, (0,) if quick else (0, 1, 2)), 2.0,
+                              "MicrogridBSS MILP, default day, build + solve (median)"),
+    "microgrid_week": MilpCase("MicrogridBSS, 7 days", lambda quick: microgrid_scenarios(7, (0, 1, 2)), 30.0,
+                               "MicrogridBSS MILP, 7-day episode, build + solve (median)", long=True),
 }
 
 
@@ -287,7 +305,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=None, help="steps per timed block (default 20000; quick 3000)")
     parser.add_argument("--repeats", type=int, default=None, help="timed blocks per row, median (default 5; quick 2)")
     parser.add_argument("--no-milp", action="store_true", help="skip the MILP rows")
-    parser.add_argument("--no-year", action="store_true", help="skip the long MILPs (a year, a quarter)")
+    parser.add_argument("--no-year", action="store_true", help="skip the long MILPs (year, quarter, week)")
     parser.add_argument("--time-limit", type=float, default=120.0, help="MILP time limit per solve, s")
     parser.add_argument("--json", metavar="PATH", default=None, help="also write the results as JSON")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
