@@ -2,6 +2,7 @@
 second-life storage (Marchesano et al. 2023)."""
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any
 
@@ -27,11 +28,16 @@ def obs_layout(n_categories: int, n_slots: int, n_storage: int, lookahead: int) 
     return out
 
 
+@functools.lru_cache(maxsize=16)
+def _window_index(n: int, h: int) -> np.ndarray:
+    idx = np.minimum(np.arange(n + 1)[:, None] + np.arange(h)[None, :], n - 1)
+    idx.setflags(write=False)
+    return idx
+
+
 def _windows(x: np.ndarray, h: int) -> np.ndarray:
     """Rows t = 0..T of the next ``h`` values of ``x`` ``(T,)`` (the last repeated beyond the end)."""
-    n = x.shape[0]
-    idx = np.minimum(np.arange(n + 1)[:, None] + np.arange(h)[None, :], n - 1)
-    return x[idx]
+    return x[_window_index(x.shape[0], h)]
 
 
 class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
@@ -153,21 +159,27 @@ class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
 
     # ------------------------------------------------------------------ episode set-up
     def _exogenous(self, s: MicrogridScenario) -> np.ndarray:
-        """Observation rows t = 0..T with the state blocks left at zero."""
+        """Observation rows t = 0..T with the state blocks left at zero. The clock and the expected swaps of
+        a generated day are the same every episode: they are reused from the last scenario when they match."""
         n, h, lay = s.n_steps, self.lookahead, self.layout
-        x = np.zeros((n + 1, self.observation_space.shape[0]))
-        start = np.datetime64(s.start, "m")
-        minutes = (start - start.astype("datetime64[D]")).astype(int)
-        hours = (minutes / 60.0 + np.arange(n + 1)) % 24.0
-        x[:, lay["time"]] = np.stack([np.sin(2 * np.pi * hours / 24), np.cos(2 * np.pi * hours / 24),
-                                      np.arange(n + 1) / n], axis=1)
-        x[:, lay["res"]] = _windows(s.res_kw / (s.pv_kwp + s.wind_rated_kw), h)
-        x[:, lay["load"]] = _windows(s.load_kw / self._load_scale, h)
-        x[:, lay["demand"]] = np.concatenate([_windows(s.expected_swaps[:, c], h) for c in range(s.n_categories)],
-                                             axis=1)
-        x[:, lay["price"]] = _windows(s.grid_price_eur_per_kwh, h)
+        old = self.scenario
         low, high = self.observation_space.low, self.observation_space.high
-        return np.clip(x.astype(np.float32), low, high)
+        if (old is not None and old.n_steps == n and old.start[10:] == s.start[10:]
+                and np.array_equal(old.expected_swaps, s.expected_swaps)):
+            x = self._x.copy()
+        else:
+            x = np.zeros((n + 1, self.observation_space.shape[0]), dtype=np.float32)
+            start = np.datetime64(s.start, "m")
+            minutes = (start - start.astype("datetime64[D]")).astype(int)
+            hours = (minutes / 60.0 + np.arange(n + 1)) % 24.0
+            x[:, lay["time"]] = np.stack([np.sin(2 * np.pi * hours / 24), np.cos(2 * np.pi * hours / 24),
+                                          np.arange(n + 1) / n], axis=1)
+            demand = np.concatenate([_windows(s.expected_swaps[:, c], h) for c in range(s.n_categories)], axis=1)
+            x[:, lay["demand"]] = np.clip(demand, low[lay["demand"]], high[lay["demand"]])
+        for name, series in (("res", s.res_kw / (s.pv_kwp + s.wind_rated_kw)), ("load", s.load_kw / self._load_scale),
+                             ("price", s.grid_price_eur_per_kwh)):
+            x[:, lay[name]] = np.clip(_windows(series, h).astype(np.float32), low[lay[name]], high[lay[name]])
+        return x
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
