@@ -25,6 +25,8 @@ class MicrogridRule:
        charging - renewables) is met by discharging the packs in ``discharge_order`` ("uniform":
        highest SoH first, spreading wear; "uneven": lowest SoH first), each up to its rating and
        the energy above its floor; a renewable surplus charges them in the same order.
+    Off-grid (our extension: the source is grid-connected) a deficit sheds residents' load, so there is
+    no night charging, and packs not needed for the next hours' swaps charge only from the surplus.
     """
 
     name = "rule"
@@ -50,6 +52,11 @@ class MicrogridRule:
         demand = obs[lay["demand"]].astype(np.float64).reshape(n_c, h)
         std = s.standard_c_rate / s.max_c_rate
         station_kw = 0.0
+        # off-grid, a deficit sheds residents' load: standard charging only from the renewable surplus
+        surplus = math.inf
+        if s.off_grid:
+            res = float(obs[lay["res"]][0]) * (s.pv_kwp + s.wind_rated_kw)
+            surplus = max(0.0, res - float(obs[lay["load"]][0]) * base._load_scale)
         for c in range(n_c):
             slots = s.category_slots[c]
             if not slots:
@@ -61,8 +68,12 @@ class MicrogridRule:
             waiting = sorted((j for j in slots if soc[j] < 1.0), key=lambda j: -soc[j])
             for rank, j in enumerate(waiting):
                 rate = 1.0 if rank < short else std
+                draw = min(rate * s.max_c_rate * q, (1.0 - soc[j]) * q / s.pack_eta)
+                if rank >= short:  # not needed for the next hours' swaps: only what the surplus covers
+                    draw = min(draw, max(0.0, surplus - station_kw))
+                    rate = draw / (s.max_c_rate * q)
                 action[j] = rate
-                station_kw += min(rate * s.max_c_rate * q, (1.0 - soc[j]) * q / s.pack_eta)
+                station_kw += draw
             for j in slots:
                 if soc[j] >= 1.0:
                     action[j] = 1.0 if short > len(waiting) else std
@@ -80,7 +91,7 @@ class MicrogridRule:
         soh = obs[lay["storage_soh"]].astype(np.float64)
         packs = s.storage
         order = sorted(range(len(packs)), key=lambda k: -soh[k] if self.discharge_order == "uniform" else soh[k])
-        if price[0] <= window.min() and window.max() > price[0]:
+        if not s.off_grid and price[0] <= window.min() and window.max() > price[0]:
             for k, b in enumerate(packs):
                 if st_soc[k] < b.soc_max and b.p_charge_kw > 0:
                     action[n_s + k] = min(1.0, s.standard_c_rate * b.capacity_kwh / b.p_charge_kw)
