@@ -25,7 +25,7 @@ from batterygym.agents.seeds import EVAL_SEED_BASE, eval_seeds, train_seed_range
 
 @dataclass
 class BenchmarkConfig:
-    """What one benchmark run does; ``quick()`` fits in under 10 minutes on 2 CPU cores."""
+    """What one benchmark run does; ``quick()`` takes 3-5 minutes per env on 2 CPU cores."""
 
     env_ids: list[str] = field(default_factory=list)  # empty: every registered batterygym id
     algos: list[str] = field(default_factory=lambda: ["ppo", "sac"])
@@ -211,7 +211,7 @@ def format_table(summary: pd.DataFrame) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--quick", action="store_true", help="a run under 10 minutes on 2 CPU cores")
+    parser.add_argument("--quick", action="store_true", help="a short run: 3-5 minutes per env on 2 CPU cores")
     parser.add_argument("--env", action="append", dest="env_ids", metavar="ID",
                         help="env id to include (repeatable; default: every batterygym id)")
     parser.add_argument("--algo", action="append", dest="algos", choices=["ppo", "sac"],
