@@ -392,35 +392,53 @@ class MicrogridState:
     millions of times.
     """
 
-    def __init__(self, s: MicrogridScenario) -> None:
+    def __init__(self, s: MicrogridScenario, like: MicrogridState | None = None) -> None:
+        """``like``: the state of an episode with the same station and storage (an env's next reset), whose
+        per-slot and per-pack constants are reused, so a reset costs only the new series."""
         self.s = s
-        q = list(s.slot_pack_kwh)
-        self._q = q
-        self._lim = [x - FULL_GAP_KWH for x in q]
-        self._half = [x - 0.5 * FULL_GAP_KWH for x in q]
-        self._pmax = list(s.slot_max_kw)
-        self._std = list(s.slot_standard_kw)
-        self._eta = s.pack_eta
-        self._n_slots = s.n_slots
-        reqs = s.requests
-        self._req = [[[(reqs[r].energy_kwh, reqs[r].revenue_eur) for r in cell] for cell in row]
-                     for row in s.requests_by_hour]
-        self._cat_slots = [list(x) for x in s.category_slots]
+        if like is not None and like._layout == self._layout_of(s):
+            self._layout = like._layout
+            (self._q, self._lim, self._half, self._pmax, self._std, self._eta, self._n_slots, self._cat_slots,
+             self._st) = like._consts
+            self._consts = like._consts
+        else:
+            self._layout = self._layout_of(s)
+            q = list(s.slot_pack_kwh)
+            st = []
+            for b in s.storage:  # coefficients of power_bounds / step_battery (dt = 1, no calendar fade)
+                kc, half = b.capacity_kwh, 0.5 * b.fade_per_cycle
+                st.append((
+                    b.p_charge_kw, b.p_discharge_kw, b.eta_charge, b.eta_discharge, b.fade_per_kwh,
+                    b.soc_min * kc, b.soc_max * kc, 1.0 / b.eta_discharge - b.soc_min * half,
+                    b.eta_charge + b.soc_max * half, 1.0 / b.eta_discharge - b.soc_max * half,
+                    b.degradation_cost_per_kwh,
+                ))
+            self._consts = (q, [x - FULL_GAP_KWH for x in q], [x - 0.5 * FULL_GAP_KWH for x in q],
+                            list(s.slot_max_kw), list(s.slot_standard_kw), s.pack_eta, s.n_slots,
+                            [list(x) for x in s.category_slots], st)
+            (self._q, self._lim, self._half, self._pmax, self._std, self._eta, self._n_slots, self._cat_slots,
+             self._st) = self._consts
+        # the requests of every hour and category: (arriving energy, revenue), in arrival order
+        # (= s.requests / s.requests_by_hour, without building the named tuples)
+        qc = np.asarray(s.pack_kwh)[s.swap_category]
+        energy = s.swap_soc * qc
+        revenue = s.swap_fee_eur + s.swap_price_eur_per_kwh * (qc - energy)
+        table: list[list[list[tuple[float, float]]]] = [[[] for _ in s.categories] for _ in range(s.n_steps)]
+        for h, c, a, r in zip(s.swap_hour.tolist(), s.swap_category.tolist(), energy.tolist(), revenue.tolist(),
+                              strict=True):
+            table[h][c].append((a, r))
+        self._req = table
         self._load = s.load_kw.tolist()
         self._res = s.res_kw.tolist()
         self._limit = s.deficit_limit_kw.tolist()
         self._tariff = s.tariff_eur_per_kwh.tolist()
         self._gprice = s.grid_price_eur_per_kwh.tolist()
-        self._st = []
-        for b in s.storage:  # coefficients of power_bounds / step_battery (dt = 1, no calendar fade)
-            kc, half = b.capacity_kwh, 0.5 * b.fade_per_cycle
-            self._st.append((
-                b.p_charge_kw, b.p_discharge_kw, b.eta_charge, b.eta_discharge, b.fade_per_kwh,
-                b.soc_min * kc, b.soc_max * kc, 1.0 / b.eta_discharge - b.soc_min * half,
-                b.eta_charge + b.soc_max * half, 1.0 / b.eta_discharge - b.soc_max * half,
-                b.degradation_cost_per_kwh,
-            ))
         self.reset()
+
+    @staticmethod
+    def _layout_of(s: MicrogridScenario) -> tuple:
+        """What the reusable constants depend on: the station's and the storage's parameters."""
+        return (s.pack_kwh, s.n_packs, s.storage, s.pack_eta, s.max_c_rate, s.standard_c_rate)
 
     def reset(self) -> None:
         """Back to the first hour: every slot and storage pack at its initial energy."""

@@ -187,7 +187,7 @@ class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
         if s is not self.scenario:
             self._x = self._exogenous(s)
             self.scenario = s
-            self.grid = MicrogridState(s)
+            self.grid = MicrogridState(s, like=self.grid)
             self._inv_q = [1.0 / q for q in s.slot_pack_kwh]
             self._inv_n = [1.0 / n if n else 0.0 for n in s.n_packs]
             self._inv_cap = [1.0 / b.capacity_kwh for b in s.storage]
