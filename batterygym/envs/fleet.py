@@ -11,6 +11,7 @@ from gymnasium import spaces
 
 from batterygym.core.fleet import EUR_PER_MWH_TO_KWH, UP, FleetScenario, FleetState
 from batterygym.core.fleet_generator import FleetConfig, fixed_layout, generate_fleet
+from batterygym.envs._args import check_env_args
 
 N_TIME = 3  # hour sin/cos, episode progress
 
@@ -141,14 +142,7 @@ class FleetEnv(gym.Env[np.ndarray, np.ndarray]):
         render_mode: str | None = None,
         **fleet: Any,
     ) -> None:
-        if not isinstance(lookahead, int) or isinstance(lookahead, bool) or lookahead < 1:
-            raise ValueError(f"lookahead must be a positive integer, got {lookahead!r}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
-        if scenario is not None and fleet:
-            raise ValueError(f"give either a scenario or fleet options, not both (got {sorted(fleet)})")
-        if scenario is not None and not isinstance(scenario, FleetScenario):
-            raise ValueError(f"scenario must be a FleetScenario, got {type(scenario).__name__}")
+        check_env_args(self, scenario, FleetScenario, lookahead, render_mode, fleet, "fleet")
         self.config = FleetConfig.from_kwargs(**fleet)
         self.fixed_scenario = scenario
         self.lookahead = lookahead

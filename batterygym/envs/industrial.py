@@ -11,6 +11,7 @@ from gymnasium import spaces
 from batterygym.core.battery import power_bounds, step_battery
 from batterygym.core.generators import IndustrialSiteConfig, generate_industrial
 from batterygym.core.industrial import IndustrialScenario, settle_step, terminal_credit
+from batterygym.envs._args import check_env_args
 
 N_STATE = 4  # soc, soh, peak share, budget share
 N_TIME = 5  # hour sin/cos, weekday sin/cos, episode progress
@@ -88,14 +89,7 @@ class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
         render_mode: str | None = None,
         **site: Any,
     ) -> None:
-        if not isinstance(lookahead, int) or lookahead < 1:
-            raise ValueError(f"lookahead must be a positive integer, got {lookahead!r}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
-        if scenario is not None and site:
-            raise ValueError(f"give either a scenario or site options, not both (got {sorted(site)})")
-        if scenario is not None and not isinstance(scenario, IndustrialScenario):
-            raise ValueError(f"scenario must be an IndustrialScenario, got {type(scenario).__name__}")
+        check_env_args(self, scenario, IndustrialScenario, lookahead, render_mode, site, "site")
         self.config = IndustrialSiteConfig.from_kwargs(**site)
         self.fixed_scenario = scenario
         self.lookahead = lookahead

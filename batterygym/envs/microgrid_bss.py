@@ -12,6 +12,7 @@ from gymnasium import spaces
 
 from batterygym.core.microgrid import MicrogridScenario, MicrogridState
 from batterygym.core.microgrid_generator import MicrogridConfig, fixed_storage, generate_microgrid
+from batterygym.envs._args import check_env_args
 
 N_TIME = 3  # hour sin/cos, episode progress
 
@@ -120,14 +121,7 @@ class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
 
     def __init__(self, scenario: MicrogridScenario | None = None, lookahead: int = 12,
                  render_mode: str | None = None, **microgrid: Any) -> None:
-        if not isinstance(lookahead, int) or isinstance(lookahead, bool) or lookahead < 1:
-            raise ValueError(f"lookahead must be a positive integer, got {lookahead!r}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
-        if scenario is not None and microgrid:
-            raise ValueError(f"give either a scenario or microgrid options, not both (got {sorted(microgrid)})")
-        if scenario is not None and not isinstance(scenario, MicrogridScenario):
-            raise ValueError(f"scenario must be a MicrogridScenario, got {type(scenario).__name__}")
+        check_env_args(self, scenario, MicrogridScenario, lookahead, render_mode, microgrid, "microgrid")
         self.config = MicrogridConfig.from_kwargs(**microgrid)
         self.fixed_scenario = scenario
         self.lookahead = lookahead

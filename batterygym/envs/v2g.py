@@ -11,6 +11,7 @@ from gymnasium import spaces
 
 from batterygym.core.v2g import EUR_PER_MWH_TO_KWH, V2GScenario, V2GState
 from batterygym.core.v2g_generator import PRICE_BOUNDS, V2GConfig, generate_v2g
+from batterygym.envs._args import check_env_args
 
 N_TIME = 3  # hour sin/cos, episode progress
 PRICE_NAMES = ("energy_price", "reg_up_price", "reg_down_price")
@@ -121,14 +122,7 @@ class V2GEnv(gym.Env[np.ndarray, np.ndarray]):
 
     def __init__(self, scenario: V2GScenario | None = None, lookahead: int = 24, render_mode: str | None = None,
                  **v2g: Any) -> None:
-        if not isinstance(lookahead, int) or isinstance(lookahead, bool) or lookahead < 1:
-            raise ValueError(f"lookahead must be a positive integer, got {lookahead!r}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
-        if scenario is not None and v2g:
-            raise ValueError(f"give either a scenario or V2G options, not both (got {sorted(v2g)})")
-        if scenario is not None and not isinstance(scenario, V2GScenario):
-            raise ValueError(f"scenario must be a V2GScenario, got {type(scenario).__name__}")
+        check_env_args(self, scenario, V2GScenario, lookahead, render_mode, v2g, "V2G")
         self.config = V2GConfig.from_kwargs(**v2g)
         self.fixed_scenario = scenario
         self.lookahead = lookahead

@@ -1,0 +1,20 @@
+"""The constructor checks every env shares: look-ahead, render mode, a fixed scenario or generator options."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def check_env_args(env: Any, scenario: Any, scenario_cls: type, lookahead: Any, render_mode: Any,
+                   options: dict[str, Any], what: str) -> None:
+    """Raise a ``ValueError`` naming the argument and its value; ``what`` names the generator's options."""
+    if not isinstance(lookahead, int) or isinstance(lookahead, bool) or lookahead < 1:
+        raise ValueError(f"lookahead must be a positive integer, got {lookahead!r}")
+    modes = env.metadata["render_modes"]
+    if render_mode is not None and render_mode not in modes:
+        raise ValueError(f"render_mode must be one of {modes}, got {render_mode!r}")
+    if scenario is not None and options:
+        raise ValueError(f"give either a scenario or {what} options, not both (got {sorted(options)})")
+    if scenario is not None and not isinstance(scenario, scenario_cls):
+        name = scenario_cls.__name__
+        article = "an" if name[0] in "AEIOU" else "a"
+        raise ValueError(f"scenario must be {article} {name}, got {type(scenario).__name__}")
