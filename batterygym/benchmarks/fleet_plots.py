@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from batterygym.benchmarks._figures import bar_width, date_axis, policy_grid
+
 COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive",
           "tab:cyan", "tab:gray"]
 
@@ -56,7 +58,7 @@ def plot_bids(ax: Any, schedule: pd.DataFrame, title: str | None = "Bid allocati
     (discharge) above zero and down markets (charge) below."""
     _check(schedule)
     idx = schedule.index
-    width = (idx[1] - idx[0]) * 0.85 if len(idx) > 1 else pd.Timedelta(hours=0.85)
+    width = bar_width(idx)
     pos, neg = np.zeros(len(idx)), np.zeros(len(idx))
     for j, market in enumerate(_names(schedule, "bid_kw:")):
         mw = schedule[f"bid_kw:{market}"].to_numpy(dtype=float) / 1000.0
@@ -82,25 +84,12 @@ def plot_fleet(schedules: dict[str, pd.DataFrame], path: str | os.PathLike[str],
 
     The file format follows the suffix of ``path`` (PNG, SVG, PDF, ...).
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-    from matplotlib.figure import Figure
-
-    if not schedules:
-        raise ValueError("plot_fleet needs at least one schedule, got none")
-    for name, df in schedules.items():
-        _check(df, f"schedule {name!r}")
     path = Path(path)
-    cols = len(schedules)
-    fig = Figure(figsize=(5.5 * cols + 1, 7.5), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = np.atleast_2d(np.array(fig.subplots(2, cols, sharex=True, sharey="row", squeeze=False)))
+    fig, axes = policy_grid(schedules, _check, "plot_fleet", 5.5, 7.5)
     for c, (name, df) in enumerate(schedules.items()):
         plot_soc(axes[0, c], df, title=f"{name}: SoC per asset")
         plot_bids(axes[1, c], df, title=f"{name}: bids per market")
-        locator = AutoDateLocator()
-        axes[1, c].xaxis.set_major_locator(locator)
-        axes[1, c].xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        date_axis(axes[1, c])
     fig.suptitle(title)
     fig.savefig(path)
     return path

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from batterygym.benchmarks._figures import bar_width, date_axis, policy_grid
+
 COLUMNS = ("res_used_kw", "storage_discharge_kw", "storage_charge_kw", "grid_kw", "unserved_kw", "load_kw",
            "station_kw", "curtailed_kw")
 
@@ -27,23 +29,12 @@ def plot_microgrid(schedules: dict[str, pd.DataFrame], path: str | os.PathLike[s
     """Save one column per policy: top, supply (renewables used, storage discharge, grid, unserved load)
     as stacked bars against the demand (load, + station, + storage charge); bottom, swaps requested and
     served per hour. Long episodes show their first ``max_days`` days. Returns the path."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-    from matplotlib.figure import Figure
-
-    if not schedules:
-        raise ValueError("plot_microgrid needs at least one schedule, got none")
-    for name, df in schedules.items():
-        _check(df, f"schedule {name!r}")
     path = Path(path)
-    cols = len(schedules)
-    fig = Figure(figsize=(4.5 * cols + 1, 6.5), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = np.atleast_2d(np.array(fig.subplots(2, cols, sharex=True, sharey="row", squeeze=False)))
+    fig, axes = policy_grid(schedules, _check, "plot_microgrid", 4.5, 6.5)
     for c, (name, df) in enumerate(schedules.items()):
         df = df.iloc[: 24 * max_days]
         idx = df.index
-        width = (idx[1] - idx[0]) * 0.85 if len(idx) > 1 else pd.Timedelta(hours=0.85)
+        width = bar_width(idx)
         ax = axes[0, c]
         bottom = np.zeros(len(df))
         for key, color, label in (("res_used_kw", "tab:green", "renewables used"),
@@ -65,9 +56,7 @@ def plot_microgrid(schedules: dict[str, pd.DataFrame], path: str | os.PathLike[s
         ax2.bar(idx, req, width=width, align="edge", color="tab:red", alpha=0.35, label="requested")
         ax2.bar(idx, srv, width=width, align="edge", color="tab:green", alpha=0.8, label="served")
         ax2.grid(alpha=0.3)
-        locator = AutoDateLocator()
-        ax2.xaxis.set_major_locator(locator)
-        ax2.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        date_axis(ax2)
     axes[0, 0].set_ylabel("kW")
     axes[1, 0].set_ylabel("swaps per hour")
     axes[0, 0].legend(loc="best", fontsize=7)

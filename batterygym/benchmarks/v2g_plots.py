@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+
+from batterygym.benchmarks._figures import bar_width, date_axis, policy_grid
 
 COLUMNS = ("power_kw", "reg_up_kw", "reg_down_kw", "plugged", "energy_price", "reg_up_price")
 
@@ -25,23 +26,12 @@ def plot_v2g(schedules: dict[str, pd.DataFrame], path: str | os.PathLike[str], t
              max_days: int = 7) -> Path:
     """Save one column per policy: top, the fleet's net power and the capacity offered (MW); bottom, the
     prices (EUR/MWh). Long episodes show their first ``max_days`` days. Returns the path."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-    from matplotlib.figure import Figure
-
-    if not schedules:
-        raise ValueError("plot_v2g needs at least one schedule, got none")
-    for name, df in schedules.items():
-        _check(df, f"schedule {name!r}")
     path = Path(path)
-    cols = len(schedules)
-    fig = Figure(figsize=(4.5 * cols + 1, 6.5), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = np.atleast_2d(np.array(fig.subplots(2, cols, sharex=True, sharey="row", squeeze=False)))
+    fig, axes = policy_grid(schedules, _check, "plot_v2g", 4.5, 6.5)
     for c, (name, df) in enumerate(schedules.items()):
         df = df.iloc[: 24 * max_days]
         idx = df.index
-        width = (idx[1] - idx[0]) * 0.85 if len(idx) > 1 else pd.Timedelta(hours=0.85)
+        width = bar_width(idx)
         ax = axes[0, c]
         ax.bar(idx, df["reg_up_kw"] / 1000, width=width, align="edge", color="tab:green", alpha=0.6,
                label="reg-up offered")
@@ -56,9 +46,7 @@ def plot_v2g(schedules: dict[str, pd.DataFrame], path: str | os.PathLike[str], t
         ax2.step(idx, df["reg_up_price"], where="post", color="tab:green", label="reg-up capacity")
         ax2.step(idx, df["reg_down_price"], where="post", color="tab:purple", label="reg-down capacity")
         ax2.grid(alpha=0.3)
-        locator = AutoDateLocator()
-        ax2.xaxis.set_major_locator(locator)
-        ax2.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        date_axis(ax2)
     axes[0, 0].set_ylabel("MW")
     axes[1, 0].set_ylabel("EUR/MWh")
     axes[0, 0].legend(loc="best", fontsize=7)
