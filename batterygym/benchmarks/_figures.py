@@ -38,3 +38,15 @@ def date_axis(ax: Any) -> None:
     locator = AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+
+
+def finish(fig: Any, axes: np.ndarray, path: Any, title: str, ylabels: tuple[str, str], truncated: bool,
+           max_days: int) -> Any:
+    """Label the first column, give both rows a legend, title the figure (saying when a long episode is
+    cut to its first ``max_days``) and save it to ``path``."""
+    for row, label in enumerate(ylabels):
+        axes[row, 0].set_ylabel(label)
+        axes[row, 0].legend(loc="best", fontsize=7)
+    fig.suptitle(f"{title} (first {max_days} days shown)" if truncated else title)
+    fig.savefig(path)
+    return path

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from batterygym.benchmarks._figures import bar_width, date_axis, policy_grid
+from batterygym.benchmarks._figures import bar_width, date_axis, finish, policy_grid
 
 COLUMNS = ("res_used_kw", "storage_discharge_kw", "storage_charge_kw", "grid_kw", "unserved_kw", "load_kw",
            "station_kw", "curtailed_kw")
@@ -57,11 +57,5 @@ def plot_microgrid(schedules: dict[str, pd.DataFrame], path: str | os.PathLike[s
         ax2.bar(idx, srv, width=width, align="edge", color="tab:green", alpha=0.8, label="served")
         ax2.grid(alpha=0.3)
         date_axis(ax2)
-    axes[0, 0].set_ylabel("kW")
-    axes[1, 0].set_ylabel("swaps per hour")
-    axes[0, 0].legend(loc="best", fontsize=7)
-    axes[1, 0].legend(loc="best", fontsize=7)
     longest = max(len(df) for df in schedules.values())
-    fig.suptitle(title if longest <= 24 * max_days else f"{title} (first {max_days} days shown)")
-    fig.savefig(path)
-    return path
+    return finish(fig, axes, path, title, ("kW", "swaps per hour"), longest > 24 * max_days, max_days)

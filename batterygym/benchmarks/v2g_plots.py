@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from batterygym.benchmarks._figures import bar_width, date_axis, policy_grid
+from batterygym.benchmarks._figures import bar_width, date_axis, finish, policy_grid
 
 COLUMNS = ("power_kw", "reg_up_kw", "reg_down_kw", "plugged", "energy_price", "reg_up_price")
 
@@ -47,11 +47,5 @@ def plot_v2g(schedules: dict[str, pd.DataFrame], path: str | os.PathLike[str], t
         ax2.step(idx, df["reg_down_price"], where="post", color="tab:purple", label="reg-down capacity")
         ax2.grid(alpha=0.3)
         date_axis(ax2)
-    axes[0, 0].set_ylabel("MW")
-    axes[1, 0].set_ylabel("EUR/MWh")
-    axes[0, 0].legend(loc="best", fontsize=7)
-    axes[1, 0].legend(loc="best", fontsize=7)
     longest = max(len(df) for df in schedules.values())
-    fig.suptitle(title if longest <= 24 * max_days else f"{title} (first {max_days} days shown)")
-    fig.savefig(path)
-    return path
+    return finish(fig, axes, path, title, ("MW", "EUR/MWh"), longest > 24 * max_days, max_days)

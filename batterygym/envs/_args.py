@@ -1,6 +1,7 @@
 """The constructor checks every env shares: look-ahead, render mode, a fixed scenario or generator options."""
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 
@@ -18,3 +19,11 @@ def check_env_args(env: Any, scenario: Any, scenario_cls: type, lookahead: Any, 
         name = scenario_cls.__name__
         article = "an" if name[0] in "AEIOU" else "a"
         raise ValueError(f"scenario must be {article} {name}, got {type(scenario).__name__}")
+
+
+def warn_episode_length(env: Any, n_steps: int) -> None:
+    """Warn when the registered ``max_episode_steps`` would cut (or outlast) the episode's ``n_steps``."""
+    limit = env.spec.max_episode_steps if env.spec is not None else None
+    if limit not in (None, n_steps):
+        warnings.warn(f"the episode has {n_steps} steps but max_episode_steps={limit}; "
+                      f"pass max_episode_steps={n_steps} to gym.make", stacklevel=3)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import warnings
 from typing import Any
 
 import gymnasium as gym
@@ -11,7 +10,7 @@ from gymnasium import spaces
 
 from batterygym.core.fleet import EUR_PER_MWH_TO_KWH, UP, FleetScenario, FleetState
 from batterygym.core.fleet_generator import FleetConfig, fixed_layout, generate_fleet
-from batterygym.envs._args import check_env_args
+from batterygym.envs._args import check_env_args, warn_episode_length
 
 N_TIME = 3  # hour sin/cos, episode progress
 
@@ -175,12 +174,7 @@ class FleetEnv(gym.Env[np.ndarray, np.ndarray]):
             self._inv_cap = [1.0 / b.capacity_kwh for b in s.assets]
             self._inv_pd = [1.0 / b.p_discharge_kw if b.p_discharge_kw > 0 else 0.0 for b in s.assets]
             self._inv_pc = [1.0 / b.p_charge_kw if b.p_charge_kw > 0 else 0.0 for b in s.assets]
-            if self.spec is not None and self.spec.max_episode_steps not in (None, s.n_steps):
-                warnings.warn(
-                    f"the episode has {s.n_steps} steps but max_episode_steps={self.spec.max_episode_steps}; "
-                    f"pass max_episode_steps={s.n_steps} to gym.make",
-                    stacklevel=2,
-                )
+            warn_episode_length(self, s.n_steps)
         else:
             self.fleet.reset()
         return self._obs(), {}

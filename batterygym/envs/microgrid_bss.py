@@ -3,7 +3,6 @@ second-life storage (Marchesano et al. 2023)."""
 from __future__ import annotations
 
 import functools
-import warnings
 from typing import Any
 
 import gymnasium as gym
@@ -12,7 +11,7 @@ from gymnasium import spaces
 
 from batterygym.core.microgrid import MicrogridScenario, MicrogridState
 from batterygym.core.microgrid_generator import MicrogridConfig, fixed_storage, generate_microgrid
-from batterygym.envs._args import check_env_args
+from batterygym.envs._args import check_env_args, warn_episode_length
 
 N_TIME = 3  # hour sin/cos, episode progress
 
@@ -185,10 +184,7 @@ class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
             self._inv_q = [1.0 / q for q in s.slot_pack_kwh]
             self._inv_n = [1.0 / n if n else 0.0 for n in s.n_packs]
             self._inv_cap = [1.0 / b.capacity_kwh for b in s.storage]
-            if self.spec is not None and self.spec.max_episode_steps not in (None, s.n_steps):
-                warnings.warn(
-                    f"the episode has {s.n_steps} steps but max_episode_steps={self.spec.max_episode_steps}; "
-                    f"pass max_episode_steps={s.n_steps} to gym.make", stacklevel=2)
+            warn_episode_length(self, s.n_steps)
         else:
             self.grid.reset()
         return self._obs(), {}

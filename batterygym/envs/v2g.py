@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import warnings
 from typing import Any
 
 import gymnasium as gym
@@ -11,7 +10,7 @@ from gymnasium import spaces
 
 from batterygym.core.v2g import EUR_PER_MWH_TO_KWH, V2GScenario, V2GState
 from batterygym.core.v2g_generator import PRICE_BOUNDS, V2GConfig, generate_v2g
-from batterygym.envs._args import check_env_args
+from batterygym.envs._args import check_env_args, warn_episode_length
 
 N_TIME = 3  # hour sin/cos, episode progress
 PRICE_NAMES = ("energy_price", "reg_up_price", "reg_down_price")
@@ -161,12 +160,7 @@ class V2GEnv(gym.Env[np.ndarray, np.ndarray]):
             self._n_steps = s.n_steps
             self._soc = self.layout["soc"]
             self._needed = self.layout["needed"]
-            if self.spec is not None and self.spec.max_episode_steps not in (None, s.n_steps):
-                warnings.warn(
-                    f"the episode has {s.n_steps} steps but max_episode_steps={self.spec.max_episode_steps}; "
-                    f"pass max_episode_steps={s.n_steps} to gym.make",
-                    stacklevel=2,
-                )
+            warn_episode_length(self, s.n_steps)
         else:
             self.evs.reset()
         return self._obs(), {}
