@@ -3,7 +3,7 @@
 A site imports ``g = load - pv + c - d`` from the grid (export when negative). Per step:
 
     energy   = price_import * max(g, 0) * dt - price_export * max(-g, 0) * dt
-    demand   = demand_charge * max(0, max(g, 0) - peak_so_far)      (the peak's increment)
+    demand   = rate_k * max(0, max(g, 0) - peak_so_far_k)    (the peak's increment in billing period k)
     wear     = degradation_cost_per_kwh * (c + d) * dt
     reward   = -(energy + demand + wear)   (+ terminal_value * (E_T - E_0) on the last step)
 
@@ -28,7 +28,10 @@ class IndustrialScenario:
     """One episode of an industrial site with a battery.
 
     Series are per step (``dt_h`` hours each), in kW and EUR/kWh. ``demand_charge_eur_per_kw`` is
-    paid on the episode's peak import above ``initial_peak_kw``. Without ``allow_export`` the PV
+    paid on each billing period's peak import: ``billing_period`` gives each step's period (0, 1, ...
+    in order; None: the whole episode is one period) and ``billing_share`` each period's share of the
+    rate (a month the data covers in part; None: 1). The first period's peak counts only above
+    ``initial_peak_kw`` (the peak already set when the episode starts). Without ``allow_export`` the PV
     surplus is curtailed and the battery never discharges more than the net load (load - PV).
     ``charge_budget_kwh`` defaults to the battery's cycle cap over the episode;
     ``terminal_value_eur_per_kwh`` (default: lowest import price times discharge efficiency)
@@ -44,6 +47,8 @@ class IndustrialScenario:
     demand_charge_eur_per_kw: float = 0.0
     allow_export: bool = True
     initial_peak_kw: float = 0.0
+    billing_period: np.ndarray | None = None
+    billing_share: np.ndarray | None = None
     charge_budget_kwh: float | None = None
     terminal_value_eur_per_kwh: float | None = None
     start: str = "2025-01-06T00:00"
@@ -65,6 +70,7 @@ class IndustrialScenario:
         check_positive("connection_kw", self.connection_kw)
         check_nonnegative("demand_charge_eur_per_kw", self.demand_charge_eur_per_kw)
         check_nonnegative("initial_peak_kw", self.initial_peak_kw)
+        self._set_billing(n)
         try:
             ok = isinstance(self.start, str) and bool(datetime.fromisoformat(self.start))
         except ValueError:
@@ -109,6 +115,27 @@ class IndustrialScenario:
             check_nonnegative("terminal_value_eur_per_kwh", self.terminal_value_eur_per_kwh)
         self._check_forced_discharge()
 
+    def _set_billing(self, n: int) -> None:
+        """Billing periods per step and the rate's share per period, checked and stored as arrays."""
+        if self.billing_period is None:
+            period = np.zeros(n, dtype=np.int64)
+        else:
+            raw = np.asarray(self.billing_period)
+            if raw.shape != (n,) or not np.issubdtype(raw.dtype, np.integer):
+                raise ValueError(f"billing_period must be {n} integers (one per step), got shape {raw.shape} "
+                                 f"of {raw.dtype}")
+            period = raw.astype(np.int64)
+            jumps = np.diff(period)
+            if period[0] != 0 or ((jumps != 0) & (jumps != 1)).any():
+                t = 0 if period[0] != 0 else int(np.flatnonzero((jumps != 0) & (jumps != 1))[0]) + 1
+                raise ValueError(f"billing_period must count 0, 1, 2, ... in order, got {int(period[t])} at step {t}")
+        n_periods = int(period[-1]) + 1
+        share = np.ones(n_periods) if self.billing_share is None else self.billing_share
+        share = as_series("billing_share", share, n_periods, nonnegative=True)
+        period.setflags(write=False)
+        object.__setattr__(self, "billing_period", period)
+        object.__setattr__(self, "billing_share", share)
+
     def _check_forced_discharge(self) -> None:
         """Calendar fade can lower the SoC ceiling under a full battery: it must be able to discharge."""
         b = self.battery
@@ -139,16 +166,47 @@ class IndustrialScenario:
         """Load minus PV: the import with the battery idle (negative: surplus)."""
         return self.load_kw - self.pv_kw
 
+    @property
+    def n_periods(self) -> int:
+        """Number of demand-charge billing periods."""
+        return int(self.billing_period[-1]) + 1
+
+    @cached_property
+    def period_rate(self) -> np.ndarray:
+        """Demand charge per kW of each billing period's peak (EUR/kW)."""
+        return self.demand_charge_eur_per_kw * self.billing_share
+
+    @cached_property
+    def _step_rate(self) -> list[float]:
+        return self.period_rate[self.billing_period].tolist()
+
+    @cached_property
+    def _new_period(self) -> list[bool]:
+        return [False] + (np.diff(self.billing_period) != 0).tolist()
+
+    def peak_before(self, t: int, peak_kw: float) -> float:
+        """The peak that step ``t``'s demand charge is measured against: 0 when ``t`` opens a new period."""
+        return 0.0 if t < self.n_steps and self._new_period[t] else peak_kw
+
+    @cached_property
+    def site_charge_limit_kw(self) -> np.ndarray:
+        """Largest charge per step the site allows (grid connection), whatever the battery's rating."""
+        return self.connection_kw - self.net_kw
+
+    @cached_property
+    def site_discharge_limit_kw(self) -> np.ndarray:
+        """Largest discharge per step the site allows: the connection, or the net load when export is barred."""
+        return self.connection_kw + self.net_kw if self.allow_export else np.maximum(self.net_kw, 0.0)
+
     @cached_property
     def charge_limit_kw(self) -> np.ndarray:
         """Largest charge per step: battery rating and grid connection."""
-        return np.minimum(self.battery.p_charge_kw, self.connection_kw - self.net_kw)
+        return np.minimum(self.battery.p_charge_kw, self.site_charge_limit_kw)
 
     @cached_property
     def discharge_limit_kw(self) -> np.ndarray:
         """Largest discharge per step: rating and connection, or the net load when export is barred."""
-        cap = self.connection_kw + self.net_kw if self.allow_export else np.maximum(self.net_kw, 0.0)
-        return np.minimum(self.battery.p_discharge_kw, cap)
+        return np.minimum(self.battery.p_discharge_kw, self.site_discharge_limit_kw)
 
     @cached_property
     def timestamps(self) -> pd.DatetimeIndex:
@@ -168,18 +226,22 @@ class IndustrialScenario:
         """The sub-episode ``[start, start + length)`` from a given state (rolling-horizon MPC)."""
         end = min(start + length, self.n_steps)
         sl = slice(start, end)
+        period = self.billing_period[sl]
         return IndustrialScenario(
             load_kw=self.load_kw[sl], price_import=self.price_import[sl], pv_kw=self.pv_kw[sl],
             price_export=self.price_export[sl], battery=self.battery.with_state(soc, soh),
             connection_kw=self.connection_kw, demand_charge_eur_per_kw=self.demand_charge_eur_per_kw,
-            allow_export=self.allow_export, initial_peak_kw=peak_kw, charge_budget_kwh=budget_kwh,
+            allow_export=self.allow_export, initial_peak_kw=self.peak_before(start, peak_kw),
+            billing_period=period - period[0], billing_share=self.billing_share[period[0]:period[-1] + 1],
+            charge_budget_kwh=budget_kwh,
             terminal_value_eur_per_kwh=self.terminal_value_eur_per_kwh,
             start=str(self.timestamps[start].isoformat()), dt_h=self.dt_h,
         )
 
 
 def settle_step(s: IndustrialScenario, t: int, p: float, peak_kw: float) -> tuple[float, ...]:
-    """Money of step ``t`` with signed battery power ``p`` (kW) and the peak import so far.
+    """Money of step ``t`` with signed battery power ``p`` (kW) and the peak import so far in the
+    billing period (the period's peak starts again from 0 at the step that opens a new period).
 
     Returns ``(import_kw, export_kw, energy_eur, demand_eur, wear_eur, new_peak_kw)``; energy is
     net of export revenue. Scalar floats: the env calls it every step.
@@ -192,8 +254,10 @@ def settle_step(s: IndustrialScenario, t: int, p: float, peak_kw: float) -> tupl
     else:
         imp, exp = 0.0, -g
         energy = float(s.price_export[t]) * g * dt
+    if s._new_period[t]:
+        peak_kw = 0.0
     if imp > peak_kw:
-        demand = s.demand_charge_eur_per_kw * (imp - peak_kw)
+        demand = s._step_rate[t] * (imp - peak_kw)
         peak_kw = imp
     else:
         demand = 0.0
@@ -247,5 +311,5 @@ def cost_breakdown(schedule: pd.DataFrame) -> dict[str, float]:
         "terminal_credit_eur": float(schedule["terminal_eur"].sum()),
     }
     totals["total_cost_eur"] = -float(schedule["reward"].sum())
-    totals["peak_kw"] = float(schedule["peak_kw"].iloc[-1])
+    totals["peak_kw"] = float(schedule["peak_kw"].max())
     return totals

@@ -45,7 +45,7 @@ class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
     |---|---|---|---|
     | 0 | state of charge (share of current capacity) | 0 | 1 |
     | 1 | state of health | 0 | 1 |
-    | 2 | peak import so far / connection_kw | 0 | 1 |
+    | 2 | peak import so far in the billing period / connection_kw | 0 | 1 |
     | 3 | charge budget left (share of the episode's) | 0 | 1 |
     | 4-5 | sin, cos of hour of day | -1 | 1 |
     | 6-7 | sin, cos of day of week | -1 | 1 |
@@ -59,7 +59,8 @@ class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
     ## Rewards
 
     Minus the step's money in EUR: energy bought (net of export revenue), the demand charge's
-    increment `rate * max(0, import - peak_so_far)` (so the episode pays `rate * peak`), and
+    increment `rate * max(0, import - peak_so_far)` in the step's billing period (so each period
+    pays `rate * its peak`; a week is one period, a longer episode one per calendar month), and
     degradation `cost_per_kwh * |power| * dt`. The last step also credits the energy left in the
     battery at `terminal_value_eur_per_kwh`. `info` carries each part.
 
@@ -158,7 +159,7 @@ class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
         obs = self._x[self._t].copy()
         obs[0] = min(max(self._e * self._inv_cap / self._soh, 0.0), 1.0)  # rounding at the floor
         obs[1] = self._soh
-        obs[2] = min(self._peak * self._inv_conn, 1.0)
+        obs[2] = min(self.scenario.peak_before(self._t, self._peak) * self._inv_conn, 1.0)
         obs[3] = min(self._budget / self._budget0, 1.0) if 0 < self._budget0 < math.inf else float(self._budget0 > 0)
         return obs
 
@@ -202,7 +203,8 @@ class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
         """The battery's and the bill's state now: what a rolling-horizon optimiser starts from."""
         s = self.scenario
         soc = self._e / (self._soh * s.battery.capacity_kwh) if s is not None else float("nan")
-        return {"t": self._t, "energy_kwh": self._e, "soc": soc, "soh": self._soh, "peak_kw": self._peak,
+        peak = s.peak_before(self._t, self._peak) if s is not None else self._peak
+        return {"t": self._t, "energy_kwh": self._e, "soc": soc, "soh": self._soh, "peak_kw": peak,
                 "budget_kwh": self._budget}
 
     # ------------------------------------------------------------------ rendering
