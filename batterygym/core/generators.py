@@ -7,7 +7,7 @@ import numpy as np
 
 from batterygym.core.battery import BatteryParams
 from batterygym.core.industrial import IndustrialScenario
-from batterygym.core.tariff import TOUTariff
+from batterygym.core.tariff import BILLING_MODES, TOUTariff
 from batterygym.core.validation import check_fraction, check_nonnegative, check_positive, from_known_kwargs
 
 
@@ -18,7 +18,10 @@ class IndustrialSiteConfig:
     Load: a base load, two weekday shifts (06-22) with a lunch dip, a Saturday morning shift with
     probability ``saturday_shift_prob``, multiplicative AR(1) noise and a few machine start-up spikes.
     PV: a clear-sky day shape for the start date's season times a daily cloudiness factor.
-    Battery: a second-life pack (SoH 0.8, end of life 0.6) priced per kWh of remaining capacity.
+    Battery: a second-life pack (SoH 0.8, end of life 0.6) priced per kWh of remaining capacity; its
+    efficiencies, SoC window, end of life and calendar fade default to :class:`BatteryParams`' own.
+    Demand charge: ``tariff``'s monthly rate billed as ``billing`` says (:meth:`TOUTariff.billing`:
+    ``"auto"`` bills an episode longer than a month per calendar month, a shorter one pro-rated).
     """
 
     n_days: int = 7
@@ -43,6 +46,13 @@ class IndustrialSiteConfig:
     max_cycles_per_day: float | None = 1.0
     soc0: float = 0.5
     soh0: float = 0.8
+    billing: str = "auto"
+    eta_charge: float = 0.95
+    eta_discharge: float = 0.95
+    soc_min: float = 0.1
+    soc_max: float = 0.9
+    soh_end_of_life: float = 0.6
+    calendar_fade_per_day: float = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.n_days, int) or self.n_days < 1:
@@ -56,6 +66,8 @@ class IndustrialSiteConfig:
             check_positive(name, getattr(self, name))
         check_fraction("saturday_shift_prob", self.saturday_shift_prob)
         check_nonnegative("power_kw", self.power_kw)
+        if self.billing not in BILLING_MODES:
+            raise ValueError(f"billing must be one of {BILLING_MODES}, got {self.billing!r}")
         if isinstance(self.tariff, dict):
             object.__setattr__(self, "tariff", TOUTariff(**self.tariff))
 
@@ -69,10 +81,13 @@ class IndustrialSiteConfig:
         return int(round(self.n_days * 24 / self.dt_h))
 
     def battery(self) -> BatteryParams:
+        """The site's second-life pack (its checks name the offending field)."""
         return BatteryParams.second_life(
             capacity_kwh=self.capacity_kwh, power_kw=self.power_kw,
             price_eur_per_kwh=self.pack_price_eur_per_kwh, cycle_life=self.cycle_life,
             max_cycles_per_day=self.max_cycles_per_day, soc0=self.soc0, soh0=self.soh0,
+            soh_end_of_life=self.soh_end_of_life, eta_charge=self.eta_charge, eta_discharge=self.eta_discharge,
+            soc_min=self.soc_min, soc_max=self.soc_max, calendar_fade_per_day=self.calendar_fade_per_day,
         )
 
     def worst_case_load_kw(self) -> float:
@@ -127,11 +142,17 @@ def pv_profile(rng: np.random.Generator, cfg: IndustrialSiteConfig, hours: np.nd
 
 
 def generate_industrial(rng: np.random.Generator, cfg: IndustrialSiteConfig) -> IndustrialScenario:
-    """Draw one industrial episode (load, PV, TOU prices, start date) from ``rng``."""
+    """Draw one industrial episode (load, PV, TOU prices, start date) from ``rng``.
+
+    It starts on the year's first Monday or, with ``random_start``, a day drawn from the
+    ``365 - n_days`` days after it; an episode of a year or more starts on the first Monday without
+    a draw (the drawing range would be empty), so its start stays in ``cfg.year``.
+    """
     n = cfg.n_steps
     jan1 = np.datetime64(f"{cfg.year}-01-01", "D")
     first_monday = jan1 + np.timedelta64(int(-_weekday(jan1) % 7), "D")
-    start_day = int(rng.integers(0, 365 - cfg.n_days)) if cfg.random_start else 0
+    draw = cfg.random_start and cfg.n_days < 365
+    start_day = int(rng.integers(0, 365 - cfg.n_days)) if draw else 0
     start = first_monday + np.timedelta64(start_day, "D")
     step = np.arange(n) * cfg.dt_h
     hours = step % 24.0
@@ -142,10 +163,11 @@ def generate_industrial(rng: np.random.Generator, cfg: IndustrialSiteConfig) -> 
     pv = pv_profile(rng, cfg, hours, doy, day)
     load = np.minimum(load, cfg.connection_kw + pv)
     price = cfg.tariff.prices(hours, weekday)
+    start_iso = f"{start}T00:00"
     return IndustrialScenario(
         load_kw=load, price_import=price, pv_kw=pv,
         price_export=np.full(n, cfg.export_price) if cfg.allow_export else None,
         battery=cfg.battery(), connection_kw=cfg.connection_kw,
-        demand_charge_eur_per_kw=cfg.tariff.demand_charge_for(n * cfg.dt_h / 24.0),
-        allow_export=cfg.allow_export, start=f"{start}T00:00", dt_h=cfg.dt_h,
+        allow_export=cfg.allow_export, start=start_iso, dt_h=cfg.dt_h,
+        **cfg.tariff.billing(start_iso, n, cfg.dt_h, cfg.billing),
     )

@@ -15,6 +15,15 @@ column                         required  meaning
 
 Time-zone offsets are allowed (the spacing is checked in absolute time, so a DST change is no gap);
 the episode's clock (the env's hour and weekday features) starts at the first row's local time.
+
+Demand charge: ``load_industrial_csv(..., billing=...)`` says how the peak import is billed
+(``"auto"``, ``"episode"`` or ``"month"``; :meth:`TOUTariff.billing`). With ``"auto"`` (the default)
+a CSV longer than a month (365.25 / 12 days) is billed per calendar month, each month's peak at the
+monthly rate, a month the data covers in part pro-rated by the share of it covered; a shorter CSV
+pays one peak at the monthly rate pro-rated to its length. With ``billing="month"`` even a CSV
+shorter than a month is billed per calendar month, so it pays its partial month pro-rated by the
+share of the month it covers (7 days of a 31-day month: 7 / 31 of the monthly rate).
+
 Every bad input raises a ``ValueError`` that names the file, the column and the offending value and
 line, so the CLI can print it as one line. Lines are counted as in a text editor (the header is 1).
 """
@@ -34,7 +43,7 @@ import numpy as np
 from batterygym.core.battery import BatteryParams
 from batterygym.core.generators import IndustrialSiteConfig, generate_industrial
 from batterygym.core.industrial import IndustrialScenario
-from batterygym.core.tariff import TOUTariff
+from batterygym.core.tariff import TOUTariff, monthly_periods, resolve_billing
 
 TIMESTAMP = "timestamp"
 LOAD = "load_kw"
@@ -159,14 +168,17 @@ def load_industrial_csv(
     connection_kw: float | None = None,
     demand_charge_eur_per_kw: float | None = None,
     allow_export: bool | None = None,
+    billing: str = "auto",
     **scenario_options: Any,
 ) -> IndustrialScenario:
     """An :class:`IndustrialScenario` from a site's CSV (format in the module docstring).
 
     Defaults for what a CSV does not say: ``battery`` is ``IndustrialSiteConfig().battery()`` (the
     env's second-life pack); ``connection_kw`` is :func:`default_connection_kw` of the data;
-    ``demand_charge_eur_per_kw`` is ``TOUTariff().demand_charge_eur_per_kw_month`` pro-rated to the
-    data's length (:meth:`TOUTariff.demand_charge_for`); ``allow_export`` is whether the file has an
+    demand charge is ``TOUTariff()``'s billed as ``billing`` says (:meth:`TOUTariff.billing`, module
+    docstring); a given ``demand_charge_eur_per_kw`` is, billed per month, the monthly rate of each
+    calendar month (pro-rated by the share covered) and, billed per episode, the rate of the
+    episode's one peak (as given, not pro-rated); ``allow_export`` is whether the file has an
     ``export_price_eur_per_kwh`` column (allowed without it, export earns 0). ``scenario_options``
     are the other :class:`IndustrialScenario` fields (``initial_peak_kw``, ``charge_budget_kwh``,
     ``terminal_value_eur_per_kwh``). Bad data raises ``ValueError`` naming file, column, value, line.
@@ -176,6 +188,7 @@ def load_industrial_csv(
     unknown = sorted(set(scenario_options) - known)
     if unknown:
         raise TypeError(f"unknown scenario option(s) {unknown}; known: {sorted(known)}")
+    resolve_billing(billing, 0.0)  # a bad mode fails before the file is read
     if not path.exists():
         raise FileNotFoundError(f"industrial CSV not found: {path}")
     if not path.is_file():
@@ -218,13 +231,12 @@ def load_industrial_csv(
     net = load - (pv if pv is not None else 0.0)
     if connection_kw is None:
         connection_kw = default_connection_kw(net, allow_export)
-    if demand_charge_eur_per_kw is None:
-        demand_charge_eur_per_kw = TOUTariff().demand_charge_for(len(rows) * dt_h / 24.0)
+    demand = _demand_charge(start, len(rows), dt_h, demand_charge_eur_per_kw, billing)
     try:
         return IndustrialScenario(
             load_kw=load, price_import=price, pv_kw=pv, price_export=export, battery=battery,
-            connection_kw=connection_kw, demand_charge_eur_per_kw=demand_charge_eur_per_kw,
-            allow_export=allow_export, start=start, dt_h=dt_h, **scenario_options,
+            connection_kw=connection_kw, allow_export=allow_export, start=start, dt_h=dt_h,
+            **{**demand, **scenario_options},  # a given billing_period / billing_share wins
         )
     except ValueError as exc:  # a scenario-level check: point its steps (data rows from 0) at file lines
         def at_line(match: re.Match[str]) -> str:
@@ -232,6 +244,16 @@ def load_industrial_csv(
             return f"{match.group(0)} (line {lines[step]})" if step < len(lines) else match.group(0)
 
         raise ValueError(f"{path}: {_STEP.sub(at_line, str(exc))}") from None
+
+
+def _demand_charge(start: str, n_steps: int, dt_h: float, rate: float | None, billing: str) -> dict[str, Any]:
+    """The scenario's demand-charge fields: the default tariff's billing, or ``rate`` on the same periods."""
+    if rate is None:
+        return TOUTariff().billing(start, n_steps, dt_h, billing)
+    if resolve_billing(billing, n_steps * dt_h / 24.0) == "episode":
+        return {"demand_charge_eur_per_kw": rate}
+    period, share = monthly_periods(start, n_steps, dt_h)
+    return {"demand_charge_eur_per_kw": rate, "billing_period": period, "billing_share": share}
 
 
 def write_example_csv(path: str | os.PathLike[str], seed: int = 0, days: int = 7, **site: Any) -> IndustrialScenario:
