@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from batterygym.benchmarks.episode import BILLING_CHOICES
+from batterygym.benchmarks.site_options import BILLING_CHOICES
 from batterygym.cli import main
 from batterygym.core import BatteryParams, IndustrialSiteConfig, TOUTariff, generate_industrial, load_industrial_csv
 from batterygym.core.io import write_example_csv
@@ -267,7 +267,7 @@ def test_site_fields_stay_json_clean():
     """What ``solve`` passes to gym.make: plain numbers and strings (the env spec is JSON)."""
     from argparse import Namespace
 
-    from batterygym.benchmarks.episode import _industrial_site
+    from batterygym.benchmarks.site_options import industrial_site as _industrial_site
 
     args = Namespace(pv_kwp=None, capacity_kwh=None, power_kw=None, connection_kw=None, days=3, no_export=False,
                      max_cycles_per_day="none", eta_charge="0.9", eta_discharge=None, soc_min=None, soc_max=None,
