@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-# command path -> module owning it; each module has add_arguments(parser) and run(args) -> int
+# command path -> module owning it ("module" or "module:object"); it has add_arguments(parser) and run(args) -> int
 COMMANDS = {
     ("solve",): ("batterygym.benchmarks.episode", "Solve one episode: costs of idle, heuristics and the optimum"),
     ("train",): ("batterygym.agents.train", "Train PPO or SAC on an env and save the run"),
@@ -17,6 +17,12 @@ COMMANDS = {
     ("benchmark",): ("batterygym.benchmarks.benchmark",
                      "Train/load PPO and SAC, run the baseline ladder, print the regret table (the main job)"),
     ("benchmark", "speed"): ("batterygym.benchmarks.speed", "Env steps/s and MILP build/solve seconds"),
+    ("size",): ("batterygym.benchmarks.economics_cli:SIZE",
+                "Size a battery for a site's year: capacity and power with their dispatch, payback, NPV, IRR"),
+    ("lifetime",): ("batterygym.benchmarks.economics_cli:LIFETIME",
+                    "Life of the pack under throughput caps: cycles, fade, years to end of life, NPV"),
+    ("sweep",): ("batterygym.benchmarks.economics_cli:SWEEP",
+                 "Re-solve for each value of a parameter; the break-even tariff spread or pack price"),
 }
 
 
@@ -41,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                                     metavar="WHAT")
             sub = children[path[0]].add_parser(path[1], help=help_text, description=help_text)
         try:
-            mod = importlib.import_module(module)
+            name, _, attr = module.partition(":")
+            mod = importlib.import_module(name)
+            mod = getattr(mod, attr) if attr else mod
         except ImportError as exc:  # one broken command must not take the others down
             sub.set_defaults(_run=_unavailable(" ".join(path), exc))
             continue

@@ -15,7 +15,8 @@ coefficient comes from the scenario and `core` (limits, fade, terminal value).
 
 The same model sizes the battery (:mod:`batterygym.baselines.sizing`): with a :class:`Sizing`, the
 nominal capacity ``Cap`` and the power rating ``P`` are variables, ``E[0] = soc0 soh0 Cap``,
-``K[0] = soh0 Cap``, ``c[t], d[t] <= P``, the cycle cap's budget is ``cycles * days * soh0 Cap``, and
+``K[0] = soh0 Cap``, ``E[T] >= E[0]``, ``c[t], d[t] <= P``, the cycle cap's budget is
+``cycles * days * soh0 Cap``, and
 the objective adds the capital terms ``capital_per_kwh * Cap + capital_per_kw * P``. Written in
 ``K`` rather than ``SoH``, every row stays linear when ``Cap`` is a variable.
 """
@@ -109,6 +110,8 @@ def build_model(s: IndustrialScenario, sizing: Sizing | None = None) -> pyo.Conc
                                                              (sizing.capex_per_kw, m.pw)), sizing.capex_budget_eur))
         cal_terms = ((cal, m.cap),) if cal else ()
         cal_rhs = 0.0
+        # it ends at least as full as it started: a bigger battery's initial energy is no free gift
+        m.cyclic = pyo.Constraint(expr=(0.0, _lin(e[n], (-1, e[0])), None))
 
     # imp[t] - exp[t] - c[t] + d[t] == net[t]
     m.balance = pyo.Constraint(m.T, rule=lambda _, t: (net[t], _lin(imp[t], (-1, ex[t]), (-1, c[t]), d[t]), net[t]))
