@@ -103,7 +103,8 @@ def _write_json(path: Path | None, payload: Any) -> None:
 def size_arguments(parser: argparse.ArgumentParser) -> None:
     add_common(parser)
     b = parser.add_argument_group("size bounds")
-    b.add_argument("--max-capacity-kwh", type=float, default=None, help="largest capacity (default: 10 h of the connection)")
+    b.add_argument("--max-capacity-kwh", type=float, default=None,
+                   help="largest capacity (default: 10 h of the connection)")
     b.add_argument("--max-power-kw", type=float, default=None, help="largest power (default: the connection)")
     b.add_argument("--capex-budget-eur", type=float, default=None, help="largest capex (default: none)")
     b.add_argument("--fixed-capacity-kwh", type=float, default=None, help="fix the capacity, size the power")
@@ -161,6 +162,8 @@ def format_sizing(r: Any, finance: Finance) -> str:
     lines.append(f"{'bill per year (EUR)':<24}{'without':>12}{'with':>12}{'saving':>12}")
     for k, label in (("energy_eur", "energy"), ("demand_eur", "demand charge"), ("degradation_eur", "wear")):
         a, b = op.bill_without[k], op.bill_with[k]
+        if k == "degradation_eur" and a == b == 0:
+            continue  # a sizing prices the pack's ageing in its capital cost, not as wear
         lines.append(f"{label:<24}{a:>12,.0f}{b:>12,.0f}{a - b:>12,.0f}")
     lines.append(f"{'total':<24}{op.bill_without['total_eur']:>12,.0f}{op.bill_with['total_eur']:>12,.0f}"
                  f"{op.bill_without['total_eur'] - op.bill_with['total_eur']:>12,.0f}")

@@ -61,7 +61,7 @@ def plot_sizing(s: Any, finance: Any, result: Any, path: str | os.PathLike[str],
     ax.set_xlabel("nominal capacity (kWh)")
     ax.set_ylabel(f"NPV over {finance.horizon_years:g} years (kEUR)")
     ax.set_title("NPV against battery size")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="lower center")
     ax = axes[0, 1]
     df = result.schedule
     if df is not None:
