@@ -46,7 +46,8 @@ def test_quick_run_prints_a_row_per_registered_env(quick_run):
 
 def test_quick_json_has_the_documented_keys(quick_run):
     _, _, data = quick_run
-    assert set(data) == {"meta", "envs", "reference", "milp", "targets"}
+    assert set(data) == {"meta", "envs", "reference", "milp", "studies", "targets"}
+    assert data["studies"] is None  # --quick skips the year-long studies
     assert {"python", "platform", "numpy", "gymnasium", "highspy", "steps", "repeats", "quick"} <= set(data["meta"])
     assert data["meta"]["quick"] is True and data["meta"]["steps"] == 500
     ids = sorted(i for i in gym.registry if i.startswith("batterygym/"))
@@ -91,3 +92,23 @@ def test_speed_module_imports_neither_pyomo_nor_torch():
             "print(','.join(m for m in ('pyomo', 'torch') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_study_rows_on_a_short_site(monkeypatch):
+    """The techno-economic rows run end to end (on two weeks instead of a year) and the sized plan replays."""
+    from gymnasium.utils.seeding import np_random
+
+    from batterygym.benchmarks import speed, speed_studies
+    from batterygym.core.generators import IndustrialSiteConfig, generate_industrial
+
+    monkeypatch.setattr(speed_studies, "year_scenario",
+                        lambda seed=0: generate_industrial(np_random(seed)[0], IndustrialSiteConfig(n_days=14)))
+    m = speed_studies.measure_studies(progress=False)
+    assert m["n_steps"] == 14 * 24 and m["capacity_kwh"] > 0
+    assert m["replay_rel_error"] < speed_studies.TARGET_REPLAY_REL
+    targets = speed_studies.study_targets(m, speed._target)
+    assert len(targets) == 5 and all(t["measured"] >= 0 for t in targets)
+    text = speed.format_report({"meta": {"python": "3", "numpy": "2", "gymnasium": "1", "highspy": "1",
+                                         "repeats": 1, "steps": 1}, "envs": [], "reference": [],
+                                "milp": {}, "studies": m, "targets": targets})
+    assert "Techno-economics of a year" in text and "replay error" in text
