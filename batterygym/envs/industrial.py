@@ -78,7 +78,17 @@ class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
     `gym.make("batterygym/Industrial-v0", lookahead=24, scenario=None, render_mode=None, **site)`:
     `scenario` fixes the episode (an `IndustrialScenario`, e.g. from `load_industrial_csv`); `site`
     are the fields of `batterygym.core.IndustrialSiteConfig` (`n_days`, `pv_kwp`, `capacity_kwh`,
-    `power_kw`, `allow_export`, `tariff={...}`, ...), plain numbers so the spec stays JSON-clean.
+    `power_kw`, `allow_export`, `billing`, `eta_charge`, `calendar_fade_per_day`, `tariff={...}`, ...),
+    plain numbers and strings so the spec stays JSON-clean.
+
+    ## Version History
+
+    * v0: demand charges are billed per billing period: the default week (and any episode up to a
+      month) is one period at the pro-rated monthly rate, as at first; a longer episode pays one peak
+      per calendar month (`billing="auto"`; `"episode"` restores one peak for the whole episode), so
+      seeded episodes longer than a month pay a different demand charge than before. Observation 2
+      is the peak of the current billing period. An episode of 365 days or more starts on the year's
+      first Monday.
     """
 
     metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}
