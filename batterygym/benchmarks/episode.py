@@ -21,6 +21,7 @@ import pandas as pd
 from batterygym.benchmarks.site_options import (
     BATTERY_NUMBERS,
     add_site_arguments,
+    check_output_paths,
     describe_industrial,
     industrial_env,
     industrial_scenario_json,
@@ -365,18 +366,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
     """Reject bad options before the solve, so a typo costs no time."""
     if not (args.time_limit > 0 and math.isfinite(args.time_limit)):
         raise ValueError(f"--time-limit must be a positive number of seconds, got {args.time_limit!r}")
-    if args.plot is not None:
-        from matplotlib.figure import Figure
-
-        formats = Figure().canvas.get_supported_filetypes()
-        suffix = args.plot.suffix.lower().lstrip(".")
-        if suffix not in formats:
-            raise ValueError(f"--plot {args.plot}: unknown image format {suffix or '(no suffix)'!r}; "
-                             f"use one of {', '.join(sorted(formats))}")
-    for opt in ("json", "plot"):
-        target = getattr(args, opt)
-        if target is not None and target.is_dir():
-            raise ValueError(f"--{opt} {target} is a directory, expected a file name")
+    check_output_paths(args)
 
 
 def play(env: Any, policy: Callable[[np.ndarray], np.ndarray], seed: int, setting: Setting,
