@@ -278,3 +278,12 @@ def test_site_fields_stay_json_clean():
     assert site == {"n_days": 3, "max_cycles_per_day": None, "eta_charge": 0.9, "pack_price_eur_per_kwh": 70.0,
                     "billing": "month", "tariff": {"demand_charge_eur_per_kw_month": 8.0}}
     assert dataclasses.asdict(IndustrialSiteConfig.from_kwargs(**site))["tariff"]["demand_charge_eur_per_kw_month"] == 8
+
+
+def test_calendar_fade_past_zero_is_refused_by_name(capsys):
+    """A calendar fade that would age the pack to nothing within the episode is one line naming it."""
+    from batterygym.cli import main
+
+    assert main(["solve", "industrial", "--calendar-fade-per-day", "0.3", "--no-export"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--calendar-fade-per-day" in err[0]

@@ -113,7 +113,19 @@ class IndustrialScenario:
             set_(self, "terminal_value_eur_per_kwh", max(value, 0.0))
         else:
             check_nonnegative("terminal_value_eur_per_kwh", self.terminal_value_eur_per_kwh)
+        self._check_calendar_fade()
         self._check_forced_discharge()
+
+    def _check_calendar_fade(self) -> None:
+        """Calendar fade alone must leave the pack some capacity at the episode's end."""
+        b = self.battery
+        left = b.soh0 - b.calendar_fade_per_day * self.days
+        if left <= 0.0:
+            raise ValueError(
+                f"calendar_fade_per_day = {b.calendar_fade_per_day!r} takes the state of health from "
+                f"{b.soh0:g} to {left:.3g} within the episode's {self.days:g} days; it is a share of capacity "
+                "lost per day (2 %/year is about 5.5e-5)"
+            )
 
     def _set_billing(self, n: int) -> None:
         """Billing periods per step and the rate's share per period, checked and stored as arrays."""
