@@ -1,5 +1,6 @@
 """The one model every env and MILP shares: battery physics, tariffs, scenarios, money."""
 from batterygym.core.battery import BatteryParams, power_bounds, step_battery
+from batterygym.core.finance import Finance
 from batterygym.core.fleet import FleetScenario, FleetState
 from batterygym.core.fleet_generator import FleetConfig, generate_fleet, load_fleet_csv
 from batterygym.core.generators import IndustrialSiteConfig, generate_industrial
@@ -12,6 +13,7 @@ from batterygym.core.v2g import V2GScenario, V2GState, ev_battery
 from batterygym.core.v2g_generator import V2GConfig, generate_quarter, generate_v2g
 
 __all__ = [
+    "Finance",
     "BatteryParams", "FleetConfig", "MicrogridConfig", "MicrogridScenario", "MicrogridState", "generate_microgrid",
     "FleetScenario", "FleetState", "IndustrialScenario", "IndustrialSiteConfig",
     "TOUTariff", "cost_breakdown", "generate_fleet", "generate_industrial", "load_fleet_csv", "load_industrial_csv",
