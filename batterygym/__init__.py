@@ -1,6 +1,9 @@
 """batterygym: battery-dispatch Gymnasium envs, each with its exact perfect-foresight MILP.
 
 Importing registers the ``batterygym/*`` ids; nothing heavy (torch, pyomo) is imported here.
+The ids register no ``max_episode_steps``: every env ends (``terminated``) at its scenario's last
+step, so ``gym.make(id, n_days=14)`` runs its 14 days; a ``max_episode_steps`` given to ``gym.make``
+still truncates the episode there.
 """
 from __future__ import annotations
 
@@ -9,14 +12,14 @@ from gymnasium.envs.registration import register, registry
 __version__ = "0.1.0"
 
 _ENVS = {
-    "batterygym/Industrial-v0": ("batterygym.envs.industrial:IndustrialEnv", 168),
-    "batterygym/Fleet-v0": ("batterygym.envs.fleet:FleetEnv", 24),
-    "batterygym/V2G-v0": ("batterygym.envs.v2g:V2GEnv", 24),
-    "batterygym/MicrogridBSS-v0": ("batterygym.envs.microgrid_bss:MicrogridBSSEnv", 24),
+    "batterygym/Industrial-v0": "batterygym.envs.industrial:IndustrialEnv",  # 168 hourly steps by default
+    "batterygym/Fleet-v0": "batterygym.envs.fleet:FleetEnv",  # 24
+    "batterygym/V2G-v0": "batterygym.envs.v2g:V2GEnv",  # 24
+    "batterygym/MicrogridBSS-v0": "batterygym.envs.microgrid_bss:MicrogridBSSEnv",  # 24
 }
 
-for _id, (_entry, _steps) in _ENVS.items():
+for _id, _entry in _ENVS.items():
     if _id not in registry:
-        register(id=_id, entry_point=_entry, max_episode_steps=_steps)
+        register(id=_id, entry_point=_entry)
 
 __all__ = ["__version__"]

@@ -19,7 +19,7 @@ INFO_KEYS = {"allocation_kw", "charge_kw", "discharge_kw", "clipped_kw", "revenu
 
 def test_registered_defaults_and_checkers():
     env = gym.make(ENV_ID)
-    assert env.spec.max_episode_steps == 24 and env.spec.to_json()
+    assert env.spec.max_episode_steps is None and env.spec.to_json()  # the env ends its own 24-step day
     base = env.unwrapped
     assert (base.n_assets, base.n_markets) == (5, 4)
     assert env.action_space.shape == (20,) and env.action_space.dtype == np.float32

@@ -223,12 +223,11 @@ def test_gym_make_with_days_and_max_episode_steps():
     assert not any(r["terminated"] or r["truncated"] for r in recs[:-1])
 
 
-def test_longer_episode_runs_to_its_end_with_max_episode_steps():
-    """The registered limit is 168 steps; a longer episode needs max_episode_steps (documented in the README):
-    the unwrapped env cannot see the TimeLimit wrapper, so it cannot warn."""
-    env = gym.make(ENV_ID, n_days=10, max_episode_steps=240)
+def test_longer_episode_runs_to_its_end_without_max_episode_steps():
+    """No limit is registered: a 10-day episode runs its 240 steps and ends terminated."""
+    env = gym.make(ENV_ID, n_days=10)
     recs = play(env, 0, zero_policy)
-    assert len(recs) == 240
+    assert len(recs) == 240 and recs[-1]["terminated"] and not recs[-1]["truncated"]
 
 
 # ------------------------------------------------------------------------------------------ bounds and physics

@@ -21,7 +21,7 @@ INFO_KEYS = {"served", "lost", "station_kw", "storage_kw", "grid_kw", "unserved_
 
 def test_registered_defaults_and_checkers():
     env = gym.make(ENV_ID)
-    assert env.spec.max_episode_steps == 24 and env.spec.to_json()
+    assert env.spec.max_episode_steps is None and env.spec.to_json()  # the env ends its own 24-step day
     assert env.action_space.shape == (16,) and env.action_space.dtype == np.float32
     assert env.observation_space.shape == (2 * 4 + 12 + 2 * 4 + 3 + (3 + 4) * 12,)
     check_env(env.unwrapped, skip_render_check=True)

@@ -70,8 +70,8 @@ class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
 
     ## Episode End
 
-    Terminated after the scenario's last step (168 hourly steps by default). The registered spec
-    also sets `max_episode_steps=168`; pass `max_episode_steps` to `gym.make` for other lengths.
+    Terminated after the scenario's last step (168 hourly steps by default; `n_days=14` gives 336).
+    The id registers no `max_episode_steps`; one passed to `gym.make` truncates the episode there.
 
     ## Arguments
 
@@ -88,7 +88,7 @@ class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
       per calendar month (`billing="auto"`; `"episode"` restores one peak for the whole episode), so
       seeded episodes longer than a month pay a different demand charge than before. Observation 2
       is the peak of the current billing period. An episode of 365 days or more starts on the year's
-      first Monday.
+      first Monday. The id no longer registers `max_episode_steps=168`: `n_days` sets the length.
     """
 
     metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}
