@@ -28,7 +28,7 @@ import pyomo.environ as pyo
 
 from batterygym.baselines.plan import Plan, SolverError
 from batterygym.baselines.solver import solve_exclusive
-from batterygym.core.fleet import FleetScenario, simulate
+from batterygym.core.fleet import FleetScenario, FleetState, simulate
 
 
 def build_model(s: FleetScenario) -> pyo.ConcreteModel:
@@ -104,6 +104,16 @@ def allocation_of(m: pyo.ConcreteModel, s: FleetScenario) -> np.ndarray:
     return x
 
 
+def return_of(s: FleetScenario, actions: np.ndarray) -> float:
+    """What the env pays for ``actions`` (its own state and step, :class:`FleetState`)."""
+    state = FleetState(s)
+    total = 0.0
+    for row in np.asarray(actions, dtype=np.float64).tolist():
+        out = state.step(row)
+        total += out.revenue_eur - out.degradation_eur + out.terminal_eur
+    return total
+
+
 def actions_of(s: FleetScenario, x: np.ndarray) -> np.ndarray:
     """The env's actions ``(T, N * M)`` that request allocation ``x``: each share of its prequalification."""
     pq = s.prequalified_kw[None, :, :]
@@ -167,9 +177,10 @@ def solve(s: FleetScenario, *, time_limit: float = 60.0, mip_gap: float = 1e-7, 
         binaries += info.n_binaries
         rounds = max(rounds, info.rounds)
     schedule = simulate(s, x)
+    actions = actions_of(s, x)
     return Plan(
-        objective=-objective, actions=actions_of(s, x), schedule=schedule,
-        status="optimal" if statuses == {"optimal"} else "time_limit",
+        objective=return_of(s, actions), actions=actions, schedule=schedule,
+        status="optimal" if statuses == {"optimal"} else "time_limit", bound=-bound,
         build_seconds=build_s, solve_seconds=solve_s, mip_gap=abs(objective - bound) / max(1.0, abs(objective)),
-        details={"binaries": binaries, "rounds": rounds, "models": len(parts)},
+        details={"binaries": binaries, "rounds": rounds, "models": len(parts), "milp_objective": -objective},
     )

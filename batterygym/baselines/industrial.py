@@ -30,7 +30,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
-from batterygym.baselines.plan import Plan
+from batterygym.baselines.plan import Plan, plan_actions
 from batterygym.baselines.solver import solve_exclusive
 from batterygym.core.battery import power_bounds, step_battery
 from batterygym.core.industrial import IndustrialScenario, simulate
@@ -174,40 +174,43 @@ def feasible_power(s: IndustrialScenario, power: np.ndarray) -> np.ndarray:
     return out
 
 
-def to_float32_away_from_zero(x: np.ndarray) -> np.ndarray:
-    """float32 actions never smaller in magnitude than the plan's: a set-point on a limit (discharge
-    exactly the net load, say) then lands on or beyond it, and the env's projection clips it back
-    onto the limit exactly instead of leaving a sliver of import that a demand charge would price."""
-    a = x.astype(np.float32)
-    short = np.abs(a.astype(np.float64)) < np.abs(x)
-    a[short] = np.nextafter(a[short], np.where(x[short] > 0, np.float32(np.inf), np.float32(-np.inf)))
-    return np.clip(a, np.float32(-1.0), np.float32(1.0))
-
-
 def solve(s: IndustrialScenario, *, time_limit: float = 60.0, mip_gap: float = 1e-7,
           all_binaries: bool = False) -> Plan:
     """The optimal dispatch of an industrial episode, as a :class:`Plan` for ``Industrial-v0``."""
     t0 = time.perf_counter()
     m = build_model(s)
     build_s = time.perf_counter() - t0
-    b = s.battery
     pairs = [(t, m.c[t], m.d[t], float(s.charge_limit_kw[t]), float(s.discharge_limit_kw[t]))
              for t in range(s.n_steps)]
     info = solve_exclusive(m, pairs, what="industrial MILP", time_limit=time_limit, mip_gap=mip_gap,
                            all_binaries=all_binaries)
-    # back inside the variables' bounds: HiGHS may leave them outside by its feasibility tolerance
-    c = np.clip([m.c[t].value or 0.0 for t in range(s.n_steps)], 0.0, s.charge_limit_kw)
-    d = np.clip([m.d[t].value or 0.0 for t in range(s.n_steps)], 0.0, s.discharge_limit_kw)
+    c = [m.c[t].value or 0.0 for t in range(s.n_steps)]
+    d = [m.d[t].value or 0.0 for t in range(s.n_steps)]
+    plan = dispatch_plan(s, np.asarray(c), np.asarray(d))
+    plan.status, plan.build_seconds, plan.solve_seconds = info.status, build_s, info.seconds
+    plan.mip_gap, plan.bound = info.gap, -info.bound
+    plan.details = {"binaries": info.n_binaries, "rounds": info.rounds, "milp_objective": -info.objective}
+    return plan
+
+
+def dispatch_plan(s: IndustrialScenario, charge_kw: np.ndarray, discharge_kw: np.ndarray) -> Plan:
+    """A solver's charge and discharge as a :class:`Plan` for ``Industrial-v0`` on ``s``.
+
+    The powers go back inside their bounds (HiGHS may leave them outside by its feasibility
+    tolerance) and through the env's own projection; the actions are their float32 shares, and the
+    objective is what the env pays for exactly those actions, so a replay earns it to rounding.
+    """
+    b = s.battery
+    c = np.clip(charge_kw, 0.0, s.charge_limit_kw)
+    d = np.clip(discharge_kw, 0.0, s.discharge_limit_kw)
     power = feasible_power(s, c - d)
     share = np.where(power >= 0,
                      power / b.p_charge_kw if b.p_charge_kw > 0 else 0.0,
                      power / b.p_discharge_kw if b.p_discharge_kw > 0 else 0.0)
-    actions = to_float32_away_from_zero(np.clip(share, -1.0, 1.0)).reshape(-1, 1)
-    schedule = simulate(s, power)
+    actions = plan_actions(share).reshape(-1, 1)
+    a = actions[:, 0].astype(np.float64)
+    applied = feasible_power(s, a * np.where(a > 0, b.p_charge_kw, b.p_discharge_kw))  # what the env does
+    schedule = simulate(s, applied)
     schedule.insert(schedule.columns.get_loc("battery_kw"), "charge_kw", c)
     schedule.insert(schedule.columns.get_loc("battery_kw"), "discharge_kw", d)
-    return Plan(
-        objective=-info.objective, actions=actions, schedule=schedule, status=info.status,
-        build_seconds=build_s, solve_seconds=info.seconds, mip_gap=info.gap,
-        details={"binaries": info.n_binaries, "rounds": info.rounds},
-    )
+    return Plan(objective=float(schedule["reward"].sum()), actions=actions, schedule=schedule, status="optimal")

@@ -46,8 +46,7 @@ import time
 import numpy as np
 import pyomo.environ as pyo
 
-from batterygym.baselines.industrial import to_float32_away_from_zero
-from batterygym.baselines.plan import Plan, SolverError
+from batterygym.baselines.plan import Plan, SolverError, plan_actions
 from batterygym.baselines.solver import SIMULTANEITY_TOL_KW, _highs, solve_once
 from batterygym.core.microgrid import FULL_GAP_KWH, MicrogridScenario, simulate
 
@@ -281,11 +280,12 @@ def solve(s: MicrogridScenario, *, time_limit: float = 60.0, mip_gap: float = 1e
                 st_act[t, k] = c / b.p_charge_kw
             elif d > 1e-9:
                 st_act[t, k] = -d / b.p_discharge_kw
-    actions = to_float32_away_from_zero(np.clip(np.concatenate([slot_act, st_act], axis=1), -1.0, 1.0))
+    actions = plan_actions(np.concatenate([slot_act, st_act], axis=1))
     schedule = simulate(s, actions)
     n_bin = sum(1 for v in m.component_data_objects(pyo.Var) if v.is_binary() and not v.fixed)
     return Plan(
-        objective=m.const - obj, actions=actions, schedule=schedule, status=status, build_seconds=build_s,
-        solve_seconds=solve_s, mip_gap=abs(obj - bound) / max(1.0, abs(m.const - obj)),
-        details={"binaries": n_bin, "requests": s.n_requests, "rounds": rounds},
+        objective=float(schedule["reward"].sum()), actions=actions, schedule=schedule, status=status,
+        build_seconds=build_s, solve_seconds=solve_s, mip_gap=abs(obj - bound) / max(1.0, abs(m.const - obj)),
+        bound=m.const - bound, details={"binaries": n_bin, "requests": s.n_requests, "rounds": rounds,
+                                        "milp_objective": m.const - obj},
     )

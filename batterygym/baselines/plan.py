@@ -19,10 +19,12 @@ class InfeasibleScenarioError(SolverError, ValueError):
 class Plan:
     """A schedule for one episode.
 
-    ``objective`` is the episode's total reward (same sign and units as the env's rewards);
-    ``actions`` has shape ``(T, *action_shape)`` in the env's own action space, so replaying them
-    after ``env.reset(seed=s)`` earns ``objective``; ``schedule`` holds the physical decisions and
-    states per step.
+    ``objective`` is the episode's total reward (same sign and units as the env's rewards): what the
+    env pays for ``actions`` (float32, in the env's own action space, shape ``(T, *action_shape)``),
+    settled by the setting's own model, so replaying them after ``env.reset(seed=s)`` earns
+    ``objective`` to rounding (the MILP's own value is ``details["milp_objective"]``);
+    ``schedule`` holds the physical decisions and states per step. ``bound`` is the solver's bound
+    on any policy's return (``objective`` up to ``mip_gap``; None when unknown).
     """
 
     objective: float
@@ -33,3 +35,16 @@ class Plan:
     solve_seconds: float = 0.0
     mip_gap: float = 0.0
     details: dict[str, float] = field(default_factory=dict)
+    bound: float | None = None
+
+
+def plan_actions(x: np.ndarray) -> np.ndarray:
+    """A plan's actions: the set-points' shares as float32 in [-1, 1], never smaller in magnitude than
+    the plan's. A set-point on a limit (discharge exactly the net load, say) then lands on or beyond it,
+    and the env's projection clips it back onto the limit exactly instead of leaving a sliver of
+    import that a demand charge would price."""
+    x = np.asarray(x, dtype=np.float64)
+    a = x.astype(np.float32)
+    short = np.abs(a.astype(np.float64)) < np.abs(x)
+    a[short] = np.nextafter(a[short], np.where(x[short] > 0, np.float32(np.inf), np.float32(-np.inf)))
+    return np.clip(a, np.float32(-1.0), np.float32(1.0))

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from batterygym.baselines.industrial import Sizing, build_model, feasible_power
+from batterygym.baselines.industrial import Sizing, build_model, dispatch_plan
 from batterygym.baselines.plan import Plan
 from batterygym.baselines.solver import solve_exclusive
 from batterygym.core.finance import Finance, capital_recovery_factor
@@ -146,25 +146,11 @@ def solve_sizing(
         return SizingSolution(0.0, 0.0, None, None, no_battery / years, no_battery / years, cap, pw,
                               info.status, build_s, info.seconds)
     chosen = sizing_scenario(s, cap, pw)
-    c = np.clip([m.c[t].value or 0.0 for t in range(s.n_steps)], 0.0, chosen.charge_limit_kw)
-    d = np.clip([m.d[t].value or 0.0 for t in range(s.n_steps)], 0.0, chosen.discharge_limit_kw)
-    plan = dispatch_plan(chosen, c - d, info.status, build_s, info.seconds, info.gap)
+    plan = dispatch_plan(chosen, np.array([m.c[t].value or 0.0 for t in range(s.n_steps)]),
+                         np.array([m.d[t].value or 0.0 for t in range(s.n_steps)]))
+    plan.status, plan.build_seconds, plan.solve_seconds, plan.mip_gap = info.status, build_s, info.seconds, info.gap
     return SizingSolution(cap, pw, chosen, plan, total / years, no_battery / years, cap, pw, info.status,
                           build_s, info.seconds)
-
-
-def dispatch_plan(s: IndustrialScenario, power_kw: np.ndarray, status: str, build_s: float, solve_s: float,
-                  gap: float) -> Plan:
-    """A power schedule as a :class:`Plan` for ``Industrial-v0`` on ``s``: projected through the env's
-    own limits, and its objective the env's return for it. The actions are float64 (the env takes
-    them as they are), so a year's replay earns the objective to rounding, not to float32's 1e-7."""
-    b = s.battery
-    power = feasible_power(s, np.asarray(power_kw, dtype=np.float64))
-    share = np.where(power >= 0, power / b.p_charge_kw, power / b.p_discharge_kw)
-    actions = np.clip(share, -1.0, 1.0).reshape(-1, 1)
-    schedule: pd.DataFrame = simulate(s, power)
-    return Plan(objective=float(schedule["reward"].sum()), actions=actions, schedule=schedule, status=status,
-                build_seconds=build_s, solve_seconds=solve_s, mip_gap=gap)
 
 
 def annual_cost(s: IndustrialScenario, finance: Finance, capacity_kwh: float, power_kw: float,

@@ -23,8 +23,7 @@ import time
 import numpy as np
 import pyomo.environ as pyo
 
-from batterygym.baselines.industrial import to_float32_away_from_zero
-from batterygym.baselines.plan import Plan, SolverError
+from batterygym.baselines.plan import Plan, SolverError, plan_actions
 from batterygym.baselines.solver import solve_exclusive
 from batterygym.core.v2g import V2GScenario, shares_of, simulate
 
@@ -119,11 +118,11 @@ def solve(s: V2GScenario, *, time_limit: float = 60.0, mip_gap: float = 1e-7, al
         statuses.add(info.status)
         binaries += info.n_binaries
         rounds = max(rounds, info.rounds)
-    actions = to_float32_away_from_zero(np.clip(shares_of(s, q, ru, rd), -1.0, 1.0)).reshape(s.n_steps, -1)
+    actions = plan_actions(shares_of(s, q, ru, rd)).reshape(s.n_steps, -1)
     schedule = simulate(s, actions)
     return Plan(
-        objective=-objective, actions=actions, schedule=schedule,
-        status="optimal" if statuses == {"optimal"} else "time_limit",
+        objective=float(schedule["reward"].sum()), actions=actions, schedule=schedule,
+        status="optimal" if statuses == {"optimal"} else "time_limit", bound=-bound,
         build_seconds=build_s, solve_seconds=solve_s, mip_gap=abs(objective - bound) / max(1.0, abs(objective)),
-        details={"binaries": binaries, "rounds": rounds, "models": s.n_days},
+        details={"binaries": binaries, "rounds": rounds, "models": s.n_days, "milp_objective": -objective},
     )

@@ -72,10 +72,9 @@ def measure_studies(progress: bool = True) -> dict[str, Any]:
 
 def _plan_of(r: Any) -> Any:
     """The sized year's dispatch plan (the result keeps its schedule; the plan holds the actions)."""
-    from batterygym.baselines.sizing import dispatch_plan
+    from batterygym.baselines.industrial import dispatch_plan
 
-    power = r.schedule["battery_kw"].to_numpy()
-    return dispatch_plan(r.scenario, power, r.status, r.build_seconds, r.solve_seconds, 0.0)
+    return dispatch_plan(r.scenario, r.schedule["charge_kw"].to_numpy(), r.schedule["discharge_kw"].to_numpy())
 
 
 def study_targets(m: dict[str, Any], target: Any) -> list[dict[str, Any]]:
