@@ -76,7 +76,7 @@ FLEET_OPTIONS = ("assets", "markets", "directions", "layout_seed")
 V2G_OPTIONS = ("evs",)
 MICROGRID_OPTIONS = ("off_grid",)
 SITE_OPTIONS = ("pv_kwp", "capacity_kwh", "power_kw", "connection_kw", "max_cycles_per_day", "billing",
-                "demand_charge_eur_per_kw_month") + BATTERY_NUMBERS
+                "demand_charge_eur_per_kw_month", "timezone") + BATTERY_NUMBERS
 
 
 def _fleet_env(args: argparse.Namespace) -> Any:

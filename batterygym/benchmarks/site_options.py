@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -114,8 +115,12 @@ def industrial_env(args: argparse.Namespace) -> Any:
     except ValueError as exc:
         raise naming_option(exc, battery_site) from None
     try:
+        notes: list[str] = []
         scenario = load_industrial_csv(args.csv, battery=battery, connection_kw=args.connection_kw,
-                                       allow_export=False if args.no_export else None, billing=cfg.billing)
+                                       allow_export=False if args.no_export else None, billing=cfg.billing,
+                                       timezone=getattr(args, "timezone", None), notes=notes)
+        for note in notes:  # what reading the timestamps did, said once
+            print(f"{args.csv}: {note}", file=sys.stderr)
         if "tariff" in site:  # the given monthly rate, billed on the CSV's periods
             demand = TOUTariff(**site["tariff"]).billing(scenario.start, scenario.n_steps, scenario.dt_h, cfg.billing)
             scenario = replace(scenario, **demand)
@@ -180,6 +185,9 @@ def add_site_arguments(site: Any) -> None:
                       help="second-life pack price per kWh of remaining capacity; sets the wear cost (default: 80)")
     site.add_argument("--demand-charge-eur-per-kw-month", default=None, metavar="X",
                       help="the tariff's demand charge per kW of a month's peak import (default: 10)")
+    site.add_argument("--timezone", default=None, metavar="ZONE",
+                      help="the CSV's timestamps are local time in this IANA zone (e.g. Europe/Rome): daylight-saving "
+                           "changes are read through (default: as written; UTC offsets need no zone)")
     site.add_argument("--billing", default=None, metavar="{" + ",".join(BILLING_CHOICES) + "}",
                       help="demand-charge billing: one peak per calendar month (month), one pro-rated peak for the "
                            "episode (episode), or month for episodes longer than a month (auto, the default)")

@@ -13,8 +13,11 @@ column                         required  meaning
 ``export_price_eur_per_kwh``   no        export price, EUR/kWh; its presence allows export
 =============================  ========  =====================================================
 
-Time-zone offsets are allowed (the spacing is checked in absolute time, so a DST change is no gap);
-the episode's clock (the env's hour and weekday features) starts at the first row's local time.
+Timestamps may carry UTC offsets, or be local time with ``timezone="Europe/Rome"`` (``--timezone``):
+the spacing is checked in absolute time, so a daylight-saving change is no gap, and the repeated
+autumn hour is read in the file's order (:mod:`batterygym.core.timestamps` states the policy). Rows
+out of order, repeated timestamps and missing rows are refused, each with its own message. The
+episode's clock (the env's hour and weekday features) starts at the first row's local time.
 
 Demand charge: ``load_industrial_csv(..., billing=...)`` says how the peak import is billed
 (``"auto"``, ``"episode"`` or ``"month"``; :meth:`TOUTariff.billing`). With ``"auto"`` (the default)
@@ -34,7 +37,6 @@ import math
 import os
 import re
 from dataclasses import fields
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,7 @@ from batterygym.core.battery import BatteryParams
 from batterygym.core.generators import IndustrialSiteConfig, generate_industrial
 from batterygym.core.industrial import IndustrialScenario
 from batterygym.core.tariff import TOUTariff, monthly_periods, resolve_billing
+from batterygym.core.timestamps import regular_steps
 
 TIMESTAMP = "timestamp"
 LOAD = "load_kw"
@@ -94,42 +97,6 @@ def _parse_number(path: Path, column: str, cell: str, line: int, nonnegative: bo
     return value
 
 
-def _parse_timestamps(path: Path, cells: list[str], lines: list[int]) -> tuple[str, float]:
-    """The first timestamp (ISO, wall-clock time) and the step in hours, checked for regularity."""
-    stamps: list[datetime] = []
-    for cell, line in zip(cells, lines, strict=True):
-        text = cell.strip()
-        where = f"{path}: column {TIMESTAMP!r}, line {line}"
-        if not text:
-            raise ValueError(f"{where}: empty cell (every row needs a timestamp)")
-        try:
-            stamp = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{where}: {text!r} is not an ISO 8601 timestamp (e.g. 2025-01-06T13:00)") from None
-        if stamps and (stamp.tzinfo is None) != (stamps[0].tzinfo is None):
-            raise ValueError(f"{where}: {text!r} mixes time-zone-aware and naive timestamps")
-        stamps.append(stamp)
-    if len(stamps) < 2:
-        raise ValueError(f"{path}: needs at least two rows to infer the step length, got {len(stamps)}")
-    step = (stamps[1] - stamps[0]).total_seconds()
-    for i in range(1, len(stamps)):
-        gap = (stamps[i] - stamps[i - 1]).total_seconds()
-        where = f"{path}: column {TIMESTAMP!r}, line {lines[i]}"
-        value = cells[i].strip()
-        if gap == 0:
-            raise ValueError(f"{where}: duplicate timestamp {value!r} (also on line {lines[i - 1]})")
-        if gap < 0:
-            raise ValueError(f"{where}: timestamps are not sorted: {value!r} comes after {cells[i - 1].strip()!r}")
-        if gap != step:
-            raise ValueError(
-                f"{where}: irregular spacing: {value!r} is {gap / 3600:g} h after the previous row, "
-                f"expected {step / 3600:g} h (the first rows' step)"
-            )
-    first = stamps[0].replace(tzinfo=None)  # wall-clock time of the first step
-    whole_minute = first.second == 0 and first.microsecond == 0
-    return first.isoformat(timespec="minutes" if whole_minute else "auto"), step / 3600.0
-
-
 def _read_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
     """Header (stripped, lower-case), data rows and their line numbers; blank lines are skipped."""
     try:
@@ -169,6 +136,8 @@ def load_industrial_csv(
     demand_charge_eur_per_kw: float | None = None,
     allow_export: bool | None = None,
     billing: str = "auto",
+    timezone: str | None = None,
+    notes: list[str] | None = None,
     **scenario_options: Any,
 ) -> IndustrialScenario:
     """An :class:`IndustrialScenario` from a site's CSV (format in the module docstring).
@@ -181,7 +150,10 @@ def load_industrial_csv(
     episode's one peak (as given, not pro-rated); ``allow_export`` is whether the file has an
     ``export_price_eur_per_kwh`` column (allowed without it, export earns 0). ``scenario_options``
     are the other :class:`IndustrialScenario` fields (``initial_peak_kw``, ``charge_budget_kwh``,
-    ``terminal_value_eur_per_kwh``). Bad data raises ``ValueError`` naming file, column, value, line.
+    ``terminal_value_eur_per_kwh``). ``timezone`` (an IANA name) reads naive timestamps as local time
+    there, DST changes included; ``notes``, a list, receives what was done (e.g. a DST change read
+    through) for the caller to tell the user. Bad data raises ``ValueError`` naming file, column,
+    value, line.
     """
     path = Path(path)
     known = {f.name for f in fields(IndustrialScenario)} - _FROM_FILE
@@ -219,7 +191,7 @@ def load_industrial_csv(
         pairs = zip(rows, lines, strict=True)
         return np.array([_parse_number(path, name, row[i], line, nonnegative) for row, line in pairs])
 
-    start, dt_h = _parse_timestamps(path, [row[col[TIMESTAMP]] for row in rows], lines)
+    start, dt_h = regular_steps(path, TIMESTAMP, [row[col[TIMESTAMP]] for row in rows], lines, timezone, notes)
     load = numbers(LOAD, nonnegative=True)
     price = numbers(PRICE)
     pv = numbers(PV, nonnegative=True) if PV in col else None
