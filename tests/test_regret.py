@@ -90,3 +90,21 @@ def test_a_return_within_the_solvers_bound_is_no_error(monkeypatch):
     df = regret(ReplayOptimum, ENV, seeds=eval_seeds(1))
     assert df["regret"].iloc[0] == 0.0
     assert df["optimum_bound"].iloc[0] == pytest.approx(df["return"].iloc[0], rel=1e-9)
+
+
+def test_an_sb3_model_keeps_its_vecnormalize_statistics_or_is_refused():
+    """A model with its VecNormalize env acts on normalised observations; a bare one is refused."""
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+    from batterygym.benchmarks.regret import as_policy
+
+    env = gym.make(ENV, n_days=1)
+    venv = VecNormalize(DummyVecEnv([lambda: gym.make(ENV, n_days=1)]))
+    venv.obs_rms.mean = np.full(venv.observation_space.shape, 0.25)
+    model = PPO("MlpPolicy", venv, n_steps=16, batch_size=16, device="cpu")
+    policy = as_policy(model, env)
+    assert np.allclose(policy._mean, 0.25)
+    bare = PPO("MlpPolicy", DummyVecEnv([lambda: gym.make(ENV, n_days=1)]), n_steps=16, batch_size=16, device="cpu")
+    with pytest.raises(ValueError, match="VecNormalize"):
+        as_policy(bare, env)

@@ -7,6 +7,7 @@ regret means the env and its MILP disagree: :class:`RegretError`, never a quiet 
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -26,17 +27,33 @@ class RegretError(AssertionError):
 
 def as_policy(policy: Any, env: gym.Env) -> Callable[[np.ndarray], np.ndarray]:
     """A callable ``obs -> action`` from a policy, a policy class taking the env (or a ``functools.partial``
-    of one), or an SB3 model."""
+    of one), an SB3 model, or a training run's directory.
+
+    An SB3 model is used with the observation statistics of its ``VecNormalize`` env. A model without
+    one (e.g. loaded from a zip alone) is refused, since a model trained on normalised observations
+    acts on raw ones without them: pass the run directory, or ``SB3Policy(model)`` for a model trained
+    without normalisation.
+    """
     if isinstance(policy, type) or (isinstance(policy, functools.partial) and isinstance(policy.func, type)):
         return policy(env)
+    if isinstance(policy, str | os.PathLike):
+        from batterygym.agents.policy import SB3Policy
+
+        return SB3Policy.load(policy)
     if hasattr(policy, "predict") and hasattr(policy, "policy"):  # an SB3 model
         from batterygym.agents.policy import SB3Policy
 
-        return SB3Policy(policy)
+        vn = policy.get_vec_normalize_env()
+        if vn is None:
+            raise ValueError("an SB3 model without its VecNormalize env has lost the observation statistics it "
+                             "was trained with: pass the run directory (batterygym train --out DIR), or "
+                             "SB3Policy(model) if it was trained without normalisation")
+        mean, var = (vn.obs_rms.mean, vn.obs_rms.var) if vn.norm_obs else (None, None)
+        return SB3Policy(policy, mean, var, vn.clip_obs, vn.epsilon)
     if callable(policy):
         return policy
-    raise TypeError(f"a policy must be callable obs -> action, a class taking the env, or an SB3 model; "
-                    f"got {type(policy).__name__}")
+    raise TypeError(f"a policy must be callable obs -> action, a class taking the env, an SB3 model or a run "
+                    f"directory; got {type(policy).__name__}")
 
 
 def rollout(env: gym.Env, policy: Callable, seed: int) -> tuple[float, list[float]]:
