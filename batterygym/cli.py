@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     except SolverError as exc:
         print(f"batterygym: solver failed: {exc}", file=sys.stderr)
         return 3
-    except (ValueError, FileNotFoundError, TypeError, ImportError) as exc:
+    except (ValueError, FileNotFoundError, ImportError) as exc:  # not TypeError: that is a bug, with its traceback
         print(f"batterygym: error: {exc}", file=sys.stderr)
         return 2
 

@@ -7,6 +7,7 @@ A run directory holds ``model.zip``, ``vecnormalize.pkl`` (observation/reward st
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import platform
 import time
@@ -59,6 +60,58 @@ def versions() -> dict[str, str]:
     return out
 
 
+# keywords train() passes to the algorithm itself; hyper-parameters may not set them
+_OWN_KWARGS = ("policy", "env", "seed", "device", "tensorboard_log", "verbose")
+_ENV_WRAPPER_KEYS = ("normalize_obs", "normalize_reward", "reward_baseline")
+
+
+def check_hyperparams(cls: type, params: dict[str, Any]) -> tuple[int, dict[str, Any], Any]:
+    """Pop and check ``n_envs``, ``env`` (the wrappers' table) and ``policy`` from ``params``; raise a
+    ValueError naming any key the algorithm ``cls`` does not take (instead of its TypeError)."""
+    n_envs = params.pop("n_envs", 1)
+    if not isinstance(n_envs, int) or isinstance(n_envs, bool) or n_envs < 1:
+        raise ValueError(f"hyperparams n_envs must be a positive integer, got {n_envs!r}")
+    env_cfg = params.pop("env", {})
+    if not isinstance(env_cfg, dict):
+        raise ValueError(f"hyperparams env must be a table of {list(_ENV_WRAPPER_KEYS)}, got {env_cfg!r}")
+    unknown = sorted(set(env_cfg) - set(_ENV_WRAPPER_KEYS))
+    if unknown:
+        raise ValueError(f"unknown hyperparams env key(s) {unknown}; known: {list(_ENV_WRAPPER_KEYS)}")
+    policy = params.pop("policy", "MlpPolicy")
+    if not isinstance(policy, str):
+        raise ValueError(f"hyperparams policy must be a string (an SB3 name or 'module:Class'), got {policy!r}")
+    accepted = {k for k in inspect.signature(cls).parameters if not k.startswith("_")} - set(_OWN_KWARGS)
+    own = sorted(set(params) & set(_OWN_KWARGS))
+    if own:
+        raise ValueError(f"hyperparams may not set {own}: train() sets them (use --seed for the seed)")
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} hyperparameter(s) {unknown}; known: "
+                         f"{sorted(accepted | {'n_envs', 'env', 'policy'})}")
+    return n_envs, env_cfg, policy
+
+
+def check_out_dir(out: Path, env_id: str, algo: str) -> None:
+    """Refuse a run directory that would mix runs: an existing file, or a directory whose ``run.json`` records
+    another env or algorithm (training there would overwrite its model and mix the checkpoints)."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} is an existing file, not a run directory")
+    record_path = out / "run.json"
+    if not record_path.is_file():
+        return
+    try:
+        record = json.loads(record_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"--out {str(out)!r} holds an unreadable run.json ({exc}); choose another directory") \
+            from None
+    if not isinstance(record, dict):
+        raise ValueError(f"--out {str(out)!r} holds a run.json that is not a run record; choose another directory")
+    theirs = (record.get("env_id"), str(record.get("algo", algo)).lower())
+    if theirs != (env_id, algo):
+        raise ValueError(f"--out {str(out)!r} holds a {theirs[1].upper()} run of {theirs[0]}; training {algo.upper()} "
+                         f"on {env_id} there would overwrite it and mix their checkpoints: choose another directory")
+
+
 def train(
     env_id: str,
     algo: str = "ppo",
@@ -89,12 +142,15 @@ def train(
         raise ValueError(f"total_timesteps must be positive, got {total_timesteps!r}")
     env_kwargs = dict(env_kwargs or {})
     params = load_hyperparams(algo, env_id, hyperparams)
-    n_envs = int(params.pop("n_envs", 1))
-    env_cfg = params.pop("env", {})
-    policy = params.pop("policy", "MlpPolicy")
+    cls = {"ppo": PPO, "sac": SAC}[algo.lower()]
+    n_envs, env_cfg, policy = check_hyperparams(cls, params)
     lo, hi = train_seed_range(seed)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    check_out_dir(out, env_id, algo.lower())
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # e.g. a parent is a file
+        raise ValueError(f"cannot create the run directory {str(out)!r}: {exc.strerror or exc}") from None
     torch.set_num_threads(torch_threads)
 
     wrapped: list[EpisodeSeeds] = []
@@ -114,7 +170,6 @@ def train(
         norm_reward=bool(env_cfg.get("normalize_reward", True)),
         gamma=float(params.get("gamma", 0.99)),
     )
-    cls = {"ppo": PPO, "sac": SAC}[algo.lower()]
     model = cls(resolve_policy(policy), venv, seed=seed, device="cpu", tensorboard_log=str(out / "tb"),
                 verbose=verbose, **params)
     callbacks = []

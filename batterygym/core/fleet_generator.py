@@ -29,7 +29,13 @@ import numpy as np
 
 from batterygym.core.battery import BatteryParams
 from batterygym.core.fleet import DIRECTIONS, DOWN, UP, FleetScenario
-from batterygym.core.validation import check_fraction, check_nonnegative, check_positive, from_known_kwargs
+from batterygym.core.validation import (
+    check_field_types,
+    check_fraction,
+    check_nonnegative,
+    check_positive,
+    from_known_kwargs,
+)
 
 PRICE_ROUND = 2  # prices are quoted in EUR/MWh with cents, as the source's
 
@@ -90,6 +96,7 @@ class FleetConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_field_types(self)  # bools, integers, numbers and strings where the annotations say
         check_positive("dt_h", self.dt_h)
         if abs(24.0 / self.dt_h - round(24.0 / self.dt_h)) > 1e-9:
             raise ValueError(f"dt_h must divide 24 hours, got {self.dt_h!r}")
@@ -361,7 +368,8 @@ def load_fleet_prices(path: str | os.PathLike[str], directions: Mapping[str, str
     the column names' ``_up``/``_down`` suffix. Bad data raises ``ValueError`` naming file, column,
     value and line (as :func:`batterygym.core.io.load_industrial_csv` does).
     """
-    from batterygym.core.io import TIMESTAMP, _parse_number, _parse_timestamps, _read_rows
+    from batterygym.core.io import TIMESTAMP, _parse_number, _read_rows
+    from batterygym.core.timestamps import regular_steps
 
     path = Path(path)
     if not path.exists():
@@ -382,7 +390,7 @@ def load_fleet_prices(path: str | os.PathLike[str], directions: Mapping[str, str
             raise ValueError(f"{path}: line {line} has {len(row)} field(s) but the header has {width} "
                              f"({', '.join(header)}); mismatched lengths")
     col = {name: i for i, name in enumerate(header)}
-    start, dt_h = _parse_timestamps(path, [row[col[TIMESTAMP]] for row in rows], lines)
+    start, dt_h = regular_steps(path, TIMESTAMP, [row[col[TIMESTAMP]] for row in rows], lines)
     prices = np.array([[_parse_number(path, name, row[col[name]], line, False) for name in names]
                        for row, line in zip(rows, lines, strict=True)])
     return start, dt_h, tuple(names), tuple(dirs), prices

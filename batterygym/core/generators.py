@@ -8,7 +8,15 @@ import numpy as np
 from batterygym.core.battery import BatteryParams
 from batterygym.core.industrial import IndustrialScenario
 from batterygym.core.tariff import BILLING_MODES, TOUTariff
-from batterygym.core.validation import check_fraction, check_nonnegative, check_positive, from_known_kwargs
+from batterygym.core.validation import (
+    check_field_types,
+    check_fraction,
+    check_known,
+    check_nonnegative,
+    check_positive,
+    check_types,
+    from_known_kwargs,
+)
 
 
 @dataclass(frozen=True)
@@ -55,21 +63,28 @@ class IndustrialSiteConfig:
     calendar_fade_per_day: float = 0.0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.n_days, int) or self.n_days < 1:
+        if not isinstance(self.n_days, int) or isinstance(self.n_days, bool) or self.n_days < 1:
             raise ValueError(f"n_days must be a positive integer, got {self.n_days!r}")
+        if isinstance(self.tariff, dict):
+            check_known(TOUTariff, "tariff", self.tariff)
+            check_types(TOUTariff, self.tariff, prefix="tariff.")
+            object.__setattr__(self, "tariff", TOUTariff(**self.tariff))
+        elif not isinstance(self.tariff, TOUTariff):
+            raise ValueError(f"tariff must be a TOUTariff or a dict of its fields, got {self.tariff!r}")
+        if self.billing not in BILLING_MODES:
+            raise ValueError(f"billing must be one of {BILLING_MODES}, got {self.billing!r}")
+        check_field_types(self)  # bools, integers, numbers and strings where the annotations say
+        check_positive("dt_h", self.dt_h)
         if 24.0 / self.dt_h != int(24.0 / self.dt_h):
             raise ValueError(f"dt_h must divide 24 hours, got {self.dt_h!r}")
         for name in ("base_load_kw", "shift_load_kw", "noise", "spikes_per_week", "spike_kw", "pv_kwp",
                      "export_price", "pack_price_eur_per_kwh"):
             check_nonnegative(name, getattr(self, name))
-        for name in ("connection_kw", "capacity_kwh", "cycle_life", "dt_h"):
+        # power_kw > 0: the env's action is a share of the rating, and a zero rating leaves it nothing to share
+        for name in ("connection_kw", "capacity_kwh", "cycle_life", "power_kw"):
             check_positive(name, getattr(self, name))
         check_fraction("saturday_shift_prob", self.saturday_shift_prob)
-        check_nonnegative("power_kw", self.power_kw)
-        if self.billing not in BILLING_MODES:
-            raise ValueError(f"billing must be one of {BILLING_MODES}, got {self.billing!r}")
-        if isinstance(self.tariff, dict):
-            object.__setattr__(self, "tariff", TOUTariff(**self.tariff))
+        self.battery()  # the battery fields (soh0 above soh_end_of_life, ...) now, not at the first reset
 
     @classmethod
     def from_kwargs(cls, **kwargs: object) -> IndustrialSiteConfig:

@@ -47,7 +47,13 @@ import numpy as np
 
 from batterygym.core.battery import BatteryParams
 from batterygym.core.microgrid import FULL_GAP_KWH, MicrogridScenario
-from batterygym.core.validation import check_fraction, check_nonnegative, check_positive, from_known_kwargs
+from batterygym.core.validation import (
+    check_field_types,
+    check_fraction,
+    check_nonnegative,
+    check_positive,
+    from_known_kwargs,
+)
 
 # hourly residential shape, summer day, share of the peak (00..23) [fill-in]
 LOAD_SHAPE = (0.45, 0.40, 0.38, 0.37, 0.37, 0.40, 0.48, 0.58, 0.62, 0.60, 0.60, 0.62,
@@ -127,6 +133,7 @@ class MicrogridConfig:
             raise ValueError(f"layout_seed must be a non-negative integer or None, got {self.layout_seed!r}")
         if not isinstance(self.n_storage, int) or isinstance(self.n_storage, bool) or self.n_storage < 0:
             raise ValueError(f"n_storage must be a non-negative integer, got {self.n_storage!r}")
+        check_field_types(self)  # bools, integers, numbers and strings where the annotations say
         for name in ("categories", "pack_kwh", "n_packs", "demand_shares"):
             v = getattr(self, name)
             if isinstance(v, (str, int, float)) or len(v) != len(self.categories):

@@ -33,7 +33,13 @@ from batterygym.core.v2g import (
     V2GScenario,
     ev_battery,
 )
-from batterygym.core.validation import check_fraction, check_nonnegative, check_positive, from_known_kwargs
+from batterygym.core.validation import (
+    check_field_types,
+    check_fraction,
+    check_nonnegative,
+    check_positive,
+    from_known_kwargs,
+)
 
 # hourly means of the source's data (hour 0 = 00:00-01:00), rescaled below to the source's overall means
 _ENERGY_SHAPE = np.array([46.5, 43.5, 42.0, 41.2, 40.9, 40.7, 42.5, 47.0, 51.5, 53.0, 52.0, 50.5, 48.5, 46.5,
@@ -52,6 +58,32 @@ PRICE_BOUNDS = {"energy_price": (SOURCE_STATS["energy_min"], SOURCE_STATS["energ
                 "reg_up_price": (0.0, SOURCE_STATS["up_max"]), "reg_down_price": (0.0, SOURCE_STATS["down_max"])}
 QUARTER_START = np.datetime64("2019-08-01")
 QUARTER_DAYS = 92  # 1 Aug - 31 Oct 2019
+
+
+# An episode's arrays (the scenario's per-hour-and-EV ones, the env's observation rows and state) take about
+# 80-100 bytes per EV and hour (measured with tracemalloc), plus per hour its prices and the look-ahead windows
+# (about 0.6 KB at lookahead 24). A config whose estimate exceeds MAX_EPISODE_BYTES is refused at construction,
+# before anything is allocated: ``n_days=100000`` would otherwise fill the memory for minutes and fail.
+BYTES_PER_EV_HOUR = 96
+BYTES_PER_HOUR = 1024
+MAX_EPISODE_BYTES = 4 * 2**30  # 4 GiB: 100 EVs for about 12,900 days
+
+
+def episode_bytes(n_days: int, n_evs: int) -> int:
+    """Estimated memory (bytes) of a V2G episode of ``n_days`` days with ``n_evs`` EVs in the env."""
+    return 24 * n_days * (n_evs * BYTES_PER_EV_HOUR + BYTES_PER_HOUR)
+
+
+def check_episode_memory(n_days: int, n_evs: int) -> None:
+    """Refuse an episode whose estimated memory exceeds :data:`MAX_EPISODE_BYTES` (naming the estimate)."""
+    need = episode_bytes(n_days, n_evs)
+    if need > MAX_EPISODE_BYTES:
+        raise ValueError(
+            f"n_days={n_days} with n_evs={n_evs} needs about {need / 2**30:.1f} GiB "
+            f"({n_days} days x 24 h x {n_evs} EVs x ~{BYTES_PER_EV_HOUR} B), above the limit of "
+            f"{MAX_EPISODE_BYTES / 2**30:.0f} GiB (batterygym.core.v2g_generator.MAX_EPISODE_BYTES): "
+            "use fewer days or EVs"
+        )
 
 
 @functools.lru_cache(maxsize=16)
@@ -83,6 +115,8 @@ class V2GConfig:
     ``replacement_eur_per_kwh`` 200 over ``cycle_life`` full cycles (3000: ours). Markets [src]:
     ``expected_up``/``expected_down`` deployment shares, ``driver_fee_eur_per_kwh``. ``random_start`` draws
     the first day within the source's quarter (weekends lower the energy price); else it is 1 Aug 2019.
+    An episode whose estimated memory (``episode_bytes(n_days, n_evs)``, about 100 bytes per EV and hour) exceeds
+    ``MAX_EPISODE_BYTES`` (4 GiB) is refused.
     """
 
     n_evs: int = 100
@@ -111,6 +145,8 @@ class V2GConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_field_types(self)  # bools, integers and numbers where the annotations say
+        check_episode_memory(self.n_days, self.n_evs)
         for name in ("capacity_kwh", "charger_kw"):
             check_positive(name, getattr(self, name))
         set_ = object.__setattr__

@@ -27,3 +27,16 @@ def warn_episode_length(env: Any, n_steps: int) -> None:
     if limit not in (None, n_steps):
         warnings.warn(f"the episode has {n_steps} steps but max_episode_steps={limit}; "
                       f"pass max_episode_steps={n_steps} to gym.make", stacklevel=3)
+
+
+def check_reset_args(seed: Any, options: Any, known: tuple[str, ...] = ()) -> None:
+    """Raise a ``ValueError`` for a seed gymnasium refuses (negative, not an int) and for reset options the env
+    does not take (naming them and the ones it knows); ``known`` lists the option keys the env reads."""
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+    if options:
+        if not isinstance(options, dict):
+            raise ValueError(f"options must be a dict or None, got {options!r}")
+        unknown = sorted(set(options) - set(known), key=str)
+        if unknown:
+            raise ValueError(f"unknown reset option(s) {unknown}; known: {sorted(known) if known else 'none'}")

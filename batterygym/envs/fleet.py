@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import gymnasium as gym
@@ -10,7 +11,7 @@ from gymnasium import spaces
 
 from batterygym.core.fleet import EUR_PER_MWH_TO_KWH, UP, FleetScenario, FleetState
 from batterygym.core.fleet_generator import FleetConfig, fixed_layout, generate_fleet
-from batterygym.envs._args import check_env_args, warn_episode_length
+from batterygym.envs._args import check_env_args, check_reset_args, warn_episode_length
 
 N_TIME = 3  # hour sin/cos, episode progress
 
@@ -156,6 +157,7 @@ class FleetEnv(gym.Env[np.ndarray, np.ndarray]):
 
     # ------------------------------------------------------------------ episode set-up
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        check_reset_args(seed, options)
         super().reset(seed=seed)
         s = self.fixed_scenario or generate_fleet(self.np_random, self.config, self._layout)
         if s is not self.scenario:
@@ -196,13 +198,18 @@ class FleetEnv(gym.Env[np.ndarray, np.ndarray]):
             raise RuntimeError("call reset() before step()")
         if f.t >= f.s.n_steps:
             raise RuntimeError("the episode has ended; call reset()")
-        shares = (action if isinstance(action, np.ndarray) else np.asarray(action, dtype=np.float64)).ravel().tolist()
-        if len(shares) != self.n_assets * self.n_markets:
-            raise ValueError(f"action must have {self.n_assets * self.n_markets} values (assets x markets), "
-                             f"got {len(shares)}")
+        a = action if isinstance(action, np.ndarray) else np.asarray(action, dtype=np.float64)
+        if a.shape != self.action_space.shape:
+            n, k = self.n_assets, self.n_markets
+            raise ValueError(f"action must have shape {self.action_space.shape}: {n * k} values ({n} assets x {k} "
+                             f"markets, asset-major), got shape {a.shape}")
+        shares = a.tolist()
         total = sum(shares)
-        if total != total and any(v != v for v in shares):
-            raise ValueError(f"action has a NaN: {action!r}")
+        if not math.isfinite(total):  # a NaN or an inf somewhere (or finite values summing beyond float range)
+            bad = [i for i, v in enumerate(shares) if not math.isfinite(v)]
+            if bad:
+                v = shares[bad[0]]
+                raise ValueError(f"action must be finite, got {'NaN' if v != v else v} at index {bad[0]}")
         out = f.step(shares)
         reward = out.revenue_eur - out.degradation_eur + out.terminal_eur
         info = {

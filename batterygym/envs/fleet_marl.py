@@ -75,7 +75,9 @@ class FleetParallelEnv(ParallelEnv):
         return {a: obs[self._index[a]] for a in self.agents}
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
-        obs, _ = self.fleet_env.reset(seed=seed, options=options)
+        # options are not passed on: FleetEnv refuses unknown ones, but PettingZoo's parallel_api_test resets with
+        # options={"options": 1} and expects that to work; this env reads no options
+        obs, _ = self.fleet_env.reset(seed=seed)
         self.agents = list(self.possible_agents)
         return self._split(obs), {a: {} for a in self.agents}
 
@@ -85,8 +87,12 @@ class FleetParallelEnv(ParallelEnv):
         unknown = sorted(set(actions) - set(self.possible_agents))
         if unknown:
             raise ValueError(f"unknown agent(s) {unknown}; agents: {self.possible_agents}")
-        flat = np.concatenate([np.asarray(actions.get(a, self._zero), dtype=np.float32).ravel()
-                               for a in self.possible_agents])
+        parts = [np.asarray(actions.get(a, self._zero), dtype=np.float32) for a in self.possible_agents]
+        for agent, part in zip(self.possible_agents, parts, strict=True):
+            if part.shape != self._zero.shape:
+                raise ValueError(f"action of {agent} must have shape {self._zero.shape} (one share per market), "
+                                 f"got shape {part.shape}")
+        flat = np.concatenate(parts)
         env = self.fleet_env
         s, f = env.scenario, env.fleet
         t = f.t

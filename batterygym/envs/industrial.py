@@ -11,12 +11,13 @@ from gymnasium import spaces
 from batterygym.core.battery import power_bounds, step_battery
 from batterygym.core.generators import IndustrialSiteConfig, generate_industrial
 from batterygym.core.industrial import IndustrialScenario, settle_step, terminal_credit
-from batterygym.envs._args import check_env_args
+from batterygym.envs._args import check_env_args, check_reset_args
 
 N_STATE = 4  # soc, soh, peak share, budget share
 N_TIME = 5  # hour sin/cos, weekday sin/cos, episode progress
 OBS_SOC, OBS_SOH, OBS_PEAK, OBS_BUDGET = 0, 1, 2, 3
 OBS_WINDOWS = N_STATE + N_TIME  # first index of the look-ahead windows (net load, import, export price)
+ACTION_SHAPE = (1,)
 
 
 class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
@@ -121,7 +122,7 @@ class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
         low = np.concatenate([[0, 0, 0, 0, -1, -1, -1, -1, 0], np.full(h, net_low), np.full(2 * h, p_lo)])
         high = np.concatenate([[1, 1, 1, 1, 1, 1, 1, 1, 1], np.ones(h), np.full(2 * h, p_hi)])
         self.observation_space = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
-        self.action_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
+        self.action_space = spaces.Box(-1.0, 1.0, shape=ACTION_SHAPE, dtype=np.float32)
         self.scenario: IndustrialScenario | None = None
         self._t = 0
         self._e, self._soh, self._peak, self._budget = 0.0, 1.0, 0.0, 0.0
@@ -146,6 +147,7 @@ class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
         return x
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        check_reset_args(seed, options)
         super().reset(seed=seed)
         s = self.fixed_scenario or generate_industrial(self.np_random, self.config)
         if s is not self.scenario:
@@ -181,14 +183,15 @@ class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
         t = self._t
         if t >= s.n_steps:
             raise RuntimeError("the episode has ended; call reset()")
+        shape = action.shape if isinstance(action, np.ndarray) else np.shape(action)
+        if shape != ACTION_SHAPE:
+            raise ValueError(f"action must have shape {ACTION_SHAPE}, got shape {shape}: {action!r}")
         a = float(action[0])
-        if not a == a:
-            raise ValueError(f"action is NaN: {action!r}")
+        if not -1.0 <= a <= 1.0:  # NaN fails this too
+            if not math.isfinite(a):
+                raise ValueError(f"action must be finite, got {'NaN' if a != a else a}: {action!r}")
+            a = 1.0 if a > 1.0 else -1.0
         b = s.battery
-        if a > 1.0:
-            a = 1.0
-        elif a < -1.0:
-            a = -1.0
         p_req = a * (b.p_charge_kw if a > 0 else b.p_discharge_kw)
         lo, hi = power_bounds(b, self._e, self._soh, s.dt_h, self._clim[t], self._dlim[t], self._budget)
         p = lo if p_req < lo else (hi if p_req > hi else p_req)

@@ -3,6 +3,7 @@ second-life storage (Marchesano et al. 2023)."""
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import gymnasium as gym
@@ -11,7 +12,7 @@ from gymnasium import spaces
 
 from batterygym.core.microgrid import MicrogridScenario, MicrogridState
 from batterygym.core.microgrid_generator import MicrogridConfig, fixed_storage, generate_microgrid
-from batterygym.envs._args import check_env_args, warn_episode_length
+from batterygym.envs._args import check_env_args, check_reset_args, warn_episode_length
 
 N_TIME = 3  # hour sin/cos, episode progress
 
@@ -175,6 +176,7 @@ class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
         return x
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        check_reset_args(seed, options)
         super().reset(seed=seed)
         s = self.fixed_scenario or generate_microgrid(self.np_random, self.config, self._storage)
         if s is not self.scenario:
@@ -215,13 +217,18 @@ class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
             raise RuntimeError("call reset() before step()")
         if g.t >= g.s.n_steps:
             raise RuntimeError("the episode has ended; call reset()")
-        a = (action if isinstance(action, np.ndarray) else np.asarray(action, dtype=np.float64)).ravel().tolist()
-        if len(a) != self.n_slots + self.n_storage:
-            raise ValueError(f"action must have {self.n_slots + self.n_storage} values (slots + storage packs), "
-                             f"got {len(a)}")
+        arr = action if isinstance(action, np.ndarray) else np.asarray(action, dtype=np.float64)
+        if arr.shape != self.action_space.shape:
+            s, k = self.n_slots, self.n_storage
+            raise ValueError(f"action must have shape {self.action_space.shape}: {s + k} values ({s} slots + {k} "
+                             f"storage packs), got shape {arr.shape}")
+        a = arr.tolist()
         total = sum(a)
-        if total != total and any(v != v for v in a):
-            raise ValueError(f"action has a NaN: {action!r}")
+        if not math.isfinite(total):  # a NaN or an inf somewhere (or finite values summing beyond float range)
+            bad = [i for i, v in enumerate(a) if not math.isfinite(v)]
+            if bad:
+                v = a[bad[0]]
+                raise ValueError(f"action must be finite, got {'NaN' if v != v else v} at index {bad[0]}")
         out = g.step(a)
         info = {
             "served": out.served, "lost": out.lost, "station_kw": out.station_kw, "storage_kw": out.storage_kw,

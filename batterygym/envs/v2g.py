@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import gymnasium as gym
@@ -10,7 +11,7 @@ from gymnasium import spaces
 
 from batterygym.core.v2g import EUR_PER_MWH_TO_KWH, V2GScenario, V2GState
 from batterygym.core.v2g_generator import PRICE_BOUNDS, V2GConfig, generate_v2g
-from batterygym.envs._args import check_env_args, warn_episode_length
+from batterygym.envs._args import check_env_args, check_reset_args, warn_episode_length
 
 N_TIME = 3  # hour sin/cos, episode progress
 PRICE_NAMES = ("energy_price", "reg_up_price", "reg_down_price")
@@ -145,6 +146,7 @@ class V2GEnv(gym.Env[np.ndarray, np.ndarray]):
         self.evs: V2GState | None = None
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        check_reset_args(seed, options)
         super().reset(seed=seed)
         s = self.fixed_scenario or generate_v2g(self.np_random, self.config)
         if s is not self.scenario:
@@ -180,11 +182,16 @@ class V2GEnv(gym.Env[np.ndarray, np.ndarray]):
         if evs.t >= self._n_steps:
             raise RuntimeError("the episode has ended; call reset()")
         a = action if isinstance(action, np.ndarray) else np.asarray(action, dtype=np.float64)
-        if a.size != 3 * self.n_evs:
-            raise ValueError(f"action must have {3 * self.n_evs} values (3 per charger), got {a.size}")
+        if a.shape != self.action_space.shape:
+            n = self.n_evs
+            raise ValueError(f"action must have shape {self.action_space.shape}: {3 * n} values (3 per charger, "
+                             f"{n} chargers), got shape {a.shape}")
         total = np.add.reduce(a, axis=None)
-        if total != total:
-            raise ValueError(f"action has a NaN: {action!r}")
+        if not math.isfinite(total):  # a NaN or an inf somewhere (or finite values summing beyond float range)
+            bad = np.flatnonzero(~np.isfinite(a))
+            if bad.size:
+                v = float(a[bad[0]])
+                raise ValueError(f"action must be finite, got {'NaN' if v != v else v} at index {int(bad[0])}")
         out = evs.step(a.reshape(self.n_evs, 3))  # the projection clips to the feasible set, out-of-range too
         info = {
             "power_kw": out.power_kw, "reg_up_kw": out.reg_up_kw, "reg_down_kw": out.reg_down_kw,
