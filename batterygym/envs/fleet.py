@@ -122,8 +122,8 @@ class FleetEnv(gym.Env[np.ndarray, np.ndarray]):
 
     ## Episode End
 
-    Terminated after the scenario's last step (24 hourly steps by default); the registered spec sets
-    `max_episode_steps=24`: pass `max_episode_steps` to `gym.make` for other lengths.
+    Terminated after the scenario's last step (24 hourly steps by default); `n_days` sets the length.
+    The id registers no `max_episode_steps`; one passed to `gym.make` truncates the episode there.
 
     ## Arguments
 
@@ -131,6 +131,13 @@ class FleetEnv(gym.Env[np.ndarray, np.ndarray]):
     `scenario` fixes the episode (a `FleetScenario`, e.g. from `load_fleet_csv`); `fleet` are the
     fields of `batterygym.core.fleet_generator.FleetConfig` (`n_assets`, `n_markets`, `n_days`,
     `layout_seed`, `directions`, ...), plain values so the spec stays JSON-clean.
+
+    ## Version History
+
+    * v0: the id registers no `max_episode_steps`: the episode ends (`terminated`) after the scenario's
+      last step (24 hourly steps by default, `n_days` for more); a `max_episode_steps` given to `gym.make`
+      truncates it there. Actions of another shape than the action space's, or with NaN or inf, and
+      unknown `reset` options are refused with a `ValueError`.
     """
 
     metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}

@@ -106,8 +106,8 @@ class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
 
     ## Episode End
 
-    Terminated after the scenario's last hour (24 by default); the registered spec sets
-    `max_episode_steps=24`: pass `max_episode_steps=24 * n_days` to `gym.make` for longer episodes.
+    Terminated after the scenario's last hour (24 by default); `n_days` sets the length.
+    The id registers no `max_episode_steps`; one passed to `gym.make` truncates the episode there.
 
     ## Arguments
 
@@ -115,6 +115,13 @@ class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
     `scenario` fixes the episode (a `MicrogridScenario`); `microgrid` are the fields of
     `batterygym.core.microgrid_generator.MicrogridConfig` (`n_days`, `off_grid`, `n_packs`,
     `swaps_per_day`, `layout_seed`, ...), plain values so the spec stays JSON-clean.
+
+    ## Version History
+
+    * v0: the id registers no `max_episode_steps`: the episode ends (`terminated`) after the scenario's
+      last step (24 hourly steps by default, `n_days` for more); a `max_episode_steps` given to `gym.make`
+      truncates it there. Actions of another shape than the action space's, or with NaN or inf, and
+      unknown `reset` options are refused with a `ValueError`.
     """
 
     metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}

@@ -108,14 +108,21 @@ class V2GEnv(gym.Env[np.ndarray, np.ndarray]):
 
     ## Episode End
 
-    Terminated after the scenario's last hour (24 hourly steps by default); the registered spec sets
-    `max_episode_steps=24`: pass `max_episode_steps` to `gym.make` for other lengths.
+    Terminated after the scenario's last hour (24 hourly steps by default); `n_days` sets the length.
+    The id registers no `max_episode_steps`; one passed to `gym.make` truncates the episode there.
 
     ## Arguments
 
     `gym.make("batterygym/V2G-v0", lookahead=24, scenario=None, render_mode=None, **v2g)`: `scenario`
     fixes the episode (a `V2GScenario`); `v2g` are the fields of
     `batterygym.core.v2g_generator.V2GConfig` (`n_evs`, `n_days`, `arrival_soc`, `required_soc`, ...).
+
+    ## Version History
+
+    * v0: the id registers no `max_episode_steps`: the episode ends (`terminated`) after the scenario's
+      last step (24 hourly steps by default, `n_days` for more); a `max_episode_steps` given to `gym.make`
+      truncates it there. Actions of another shape than the action space's, or with NaN or inf, and
+      unknown `reset` options are refused with a `ValueError`.
     """
 
     metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}
