@@ -35,7 +35,7 @@ def test_solve_v2g_reports_revenue_by_stream(tmp_path, capsys):
 @pytest.mark.parametrize(("argv", "message"), [
     (["solve", "v2g", "--assets", "3"], "--assets: fleet option(s), not for the v2g setting"),
     (["solve", "v2g", "--no-export"], "--no-export: industrial site option(s), not for the v2g setting"),
-    (["solve", "v2g", "--csv", "x.csv"], "--csv is not available for v2g"),
+    (["solve", "v2g", "--csv", "x.csv", "--days", "2"], "--days cannot be used with --csv"),
     (["solve", "v2g", "--evs", "0"], "n_evs must be a positive integer"),
     (["solve", "industrial", "--evs", "10"], "--evs: v2g option(s), not for the industrial setting"),
     (["solve", "fleet", "--evs", "10"], "--evs: v2g option(s), not for the fleet setting"),

@@ -72,7 +72,7 @@ def _industrial_setting() -> Setting:
 
 
 # ---------------------------------------------------------------------------------------- fleet
-FLEET_OPTIONS = ("assets", "markets", "directions", "layout_seed")
+FLEET_OPTIONS = ("assets", "markets", "directions", "layout_seed", "assets_csv")
 V2G_OPTIONS = ("evs",)
 MICROGRID_OPTIONS = ("off_grid",)
 SITE_OPTIONS = ("pv_kwp", "capacity_kwh", "power_kw", "connection_kw", "max_cycles_per_day", "billing",
@@ -83,7 +83,7 @@ def _fleet_env(args: argparse.Namespace) -> Any:
     import gymnasium as gym
 
     import batterygym  # noqa: F401 - registers the ids
-    from batterygym.core.fleet_generator import FleetConfig, load_fleet_csv
+    from batterygym.core.fleet_generator import FleetConfig, load_fleet_assets, load_fleet_csv
     from batterygym.envs.fleet import FleetEnv
 
     site_only = [f"--{k.replace('_', '-')}" for k in SITE_OPTIONS if getattr(args, k) is not None]
@@ -97,6 +97,8 @@ def _fleet_env(args: argparse.Namespace) -> Any:
         if getattr(args, opt) is not None:
             fleet[field] = getattr(args, opt)
     if args.csv is None:
+        if args.assets_csv is not None:
+            raise ValueError("--assets-csv needs --csv (the price CSV whose markets the assets trade in)")
         for opt, field in (("markets", "n_markets"), ("days", "n_days")):
             if getattr(args, opt) is not None:
                 fleet[field] = getattr(args, opt)
@@ -112,6 +114,13 @@ def _fleet_env(args: argparse.Namespace) -> Any:
     directions = args.directions
     if directions is not None and "=" in directions:
         directions = dict(item.split("=", 1) for item in directions.split(","))
+    if args.assets_csv is not None:
+        if fleet:
+            given = ", ".join(f"--{k.replace('_', '-')}" for k in ("assets", "layout_seed")
+                              if getattr(args, k) is not None)
+            raise ValueError(f"{given} cannot be used with --assets-csv: the assets CSV gives the fleet")
+        assets = load_fleet_assets(args.assets_csv)
+        return FleetEnv(scenario=load_fleet_csv(args.csv, directions, assets=assets))
     return FleetEnv(scenario=load_fleet_csv(args.csv, directions, **fleet))
 
 
@@ -158,24 +167,32 @@ def _v2g_env(args: argparse.Namespace) -> Any:
     import gymnasium as gym
 
     import batterygym  # noqa: F401 - registers the ids
-    from batterygym.core.v2g_generator import V2GConfig
+    from batterygym.core.v2g_generator import V2GConfig, load_v2g_prices, v2g_scenario_from_prices
+    from batterygym.envs.v2g import V2GEnv
 
-    _refuse(args, SITE_OPTIONS + ("no_export",), "industrial site", "v2g")
+    site = tuple(k for k in SITE_OPTIONS if k != "timezone" or args.csv is None)  # --timezone reads a CSV
+    _refuse(args, site + ("no_export",), "industrial site", "v2g")
     _refuse(args, FLEET_OPTIONS, "fleet", "v2g")
     _refuse(args, MICROGRID_OPTIONS, "microgrid", "v2g")
-    if args.csv is not None:
-        raise ValueError("--csv is not available for v2g: its episodes are generated (--seed, --days, --evs)")
     v2g: dict[str, Any] = {}
-    for opt, field in (("evs", "n_evs"), ("days", "n_days")):
-        if getattr(args, opt) is not None:
-            v2g[field] = getattr(args, opt)
+    if args.evs is not None:
+        v2g["n_evs"] = args.evs
+    if args.csv is not None:
+        if args.days is not None:
+            raise ValueError("--days cannot be used with --csv: the CSV's whole days give the episode's length")
+        prices = load_v2g_prices(args.csv, args.timezone)
+        cfg = V2GConfig.from_kwargs(**v2g, n_days=prices.n_days)
+        return V2GEnv(scenario=v2g_scenario_from_prices(prices, np.random.default_rng(args.seed), cfg))
+    if args.days is not None:
+        v2g["n_days"] = args.days
     cfg = V2GConfig.from_kwargs(**v2g)
     return gym.make("batterygym/V2G-v0", max_episode_steps=cfg.n_steps, **v2g)
 
 
 def _v2g_describe(s: Any, args: argparse.Namespace) -> str:
     b = s.ev
-    return (f"V2G episode (seed {args.seed}): {s.n_days} day(s) hourly from {s.timestamps[0]:%a %Y-%m-%d}, "
+    source = f"prices from CSV {args.csv}, EVs from seed {args.seed}" if args.csv is not None else f"seed {args.seed}"
+    return (f"V2G episode ({source}): {s.n_days} day(s) hourly from {s.timestamps[0]:%a %Y-%m-%d}, "
             f"{s.n_evs} EVs ({b.capacity_kwh:g} kWh, {b.p_charge_kw:g} kW chargers, efficiency {b.eta_charge:g}, "
             f"wear {b.degradation_cost_per_kwh:.4f} EUR/kWh)\n"
             f"prices (mean EUR/MWh): energy {s.energy_price.mean():.2f}, reg-up {s.reg_up_price.mean():.2f} "
@@ -314,7 +331,9 @@ examples:
   batterygym solve industrial --days 365 --billing month --max-cycles-per-day none --eta-charge 0.93
   batterygym solve fleet --seed 3 --assets 8 --markets 6 --plot fleet.png
   batterygym solve fleet --csv prices.csv --directions up,down,down,up
+  batterygym solve fleet --csv prices.csv --assets-csv assets.csv
   batterygym solve v2g --days 92 --plot v2g.png     # the source's quarter, 100 EVs
+  batterygym solve v2g --csv prices.csv --seed 3 --evs 20   # hourly energy/reg-up/reg-down prices, whole days
   batterygym solve microgrid --seed 3 --off-grid --plot microgrid.png
 
 A CSV has one row per step: timestamp (ISO 8601, evenly spaced), load_kw, price_eur_per_kwh and
@@ -323,6 +342,8 @@ Its demand charge (--demand-charge-eur-per-kw-month) is billed per calendar mont
 than a month (--billing auto), a partly covered month pro-rated by its share.
 A fleet price CSV has a timestamp column and one price column (EUR/MWh) per market, each market's
 direction given by --directions or by its name ending in _up or _down.
+A V2G price CSV is hourly, whole days from 00:00: timestamp, energy_eur_per_mwh, reg_up_eur_per_mwh,
+reg_down_eur_per_mwh (EUR/MWh; regulation prices >= 0); the EVs' days are drawn from --seed.
 """
 
 
@@ -346,6 +367,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="market directions, e.g. up,down,down,up (for a CSV also name=up,name2=down)")
     fleet.add_argument("--layout-seed", type=int, default=None,
                        help="seed of the fleet's assets and prequalification (default: 0)")
+    fleet.add_argument("--assets-csv", type=Path, default=None, metavar="FILE",
+                       help="the fleet's assets instead of generated ones (with --csv): columns name, capacity_kwh, "
+                            "power_kw, eta_charge, eta_discharge, soc_min, soc0, optionally prequalified_kw:<market>")
     v2g = parser.add_argument_group("v2g")
     v2g.add_argument("--evs", type=int, default=None, help="number of EVs of a generated V2G episode (default: 100)")
     mg = parser.add_argument_group("microgrid")

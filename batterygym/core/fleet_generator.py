@@ -12,11 +12,16 @@ and a down market that beat the round trip's losses and wear would be a riskless
 spikes still open such spreads now and then.
 
 A price CSV has a ``timestamp`` column and one column per market with its price in EUR/MWh; each
-market's direction is given by the caller or by its column name ending in ``_up`` or ``_down``.
+market's direction is given by the caller or by its column name ending in ``_up`` or ``_down`` (a given
+direction that contradicts the name's suffix is refused). An assets CSV (:func:`load_fleet_assets`) has one
+row per asset: ``name``, ``capacity_kwh``, ``power_kw`` (charge and discharge), ``eta_charge``,
+``eta_discharge``, ``soc_min``, ``soc0`` and optionally ``prequalified_kw:<market>`` per market (a market
+without the column takes each asset's full rating in its direction).
 """
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import math
 import os
@@ -354,6 +359,10 @@ def _market_directions(path: Path, header: list[str], directions: Mapping[str, s
     for name, d in zip(names, dirs, strict=True):
         if d not in DIRECTIONS:
             raise ValueError(f"{path}: market {name!r} has direction {d!r}; expected 'up' or 'down'")
+        suffix = name.rsplit("_", 1)[-1] if "_" in name else ""
+        if directions is not None and suffix in DIRECTIONS and suffix != d:
+            raise ValueError(f"{path}: market {name!r} is given direction {d!r} but its column name says "
+                             f"{suffix!r}; fix --directions or rename the column")
     if not names:
         raise ValueError(f"{path}: no market columns besides {TIMESTAMP!r}; expected one price column per market")
     return names, dirs
@@ -400,7 +409,7 @@ def load_fleet_csv(
     path: str | os.PathLike[str],
     directions: Mapping[str, str] | Sequence[str] | str | None = None,
     *,
-    assets: Sequence[BatteryParams] | None = None,
+    assets: Sequence[BatteryParams] | FleetAssets | None = None,
     prequalified_kw: np.ndarray | None = None,
     terminal_value_eur_per_mwh: float = 0.0,
     **fleet: Any,
@@ -409,12 +418,19 @@ def load_fleet_csv(
 
     The fleet is ``assets`` with ``prequalified_kw`` (assets x markets, in the CSV's market order), or
     when not given, the layout :class:`FleetConfig` draws from ``fleet`` options (``n_assets``,
-    ``layout_seed`` (default 0), ``power_kw_max``, ...) for these markets.
+    ``layout_seed`` (default 0), ``power_kw_max``, ...) for these markets. ``assets`` may also be a
+    :class:`FleetAssets` (from :func:`load_fleet_assets`): its names, and its prequalification matched to
+    the CSV's markets by name (``prequalified_kw`` must then be None).
     """
     start, dt_h, names, dirs, prices = load_fleet_prices(path, directions)
+    asset_names = None
+    if isinstance(assets, FleetAssets):
+        if prequalified_kw is not None:
+            raise ValueError(f"{assets.path}: the assets CSV gives the prequalification; do not pass prequalified_kw")
+        prequalified_kw = assets.prequalification(names, dirs)
+        assets, asset_names = assets.assets, assets.names
     if (assets is None) != (prequalified_kw is None):
         raise ValueError("give both assets and prequalified_kw, or neither (a generated layout)")
-    asset_names = None
     if assets is None:
         if fleet.get("layout_seed", 0) is None:
             raise ValueError("layout_seed=None draws a layout per episode; a CSV's fleet needs a fixed layout_seed")
@@ -431,6 +447,101 @@ def load_fleet_csv(
         )
     except ValueError as exc:
         raise ValueError(f"{Path(path)}: {exc}") from None
+
+
+ASSET_COLUMNS = ("name", "capacity_kwh", "power_kw", "eta_charge", "eta_discharge", "soc_min", "soc0")
+PREQUALIFIED_PREFIX = "prequalified_kw:"
+
+
+@dataclass(frozen=True)
+class FleetAssets:
+    """A fleet's assets as read from a CSV: names, batteries, and per market named in the file the kW each
+    asset is prequalified for (``lines`` are the assets' file lines, for messages)."""
+
+    path: Path
+    names: tuple[str, ...]
+    assets: tuple[BatteryParams, ...]
+    prequalified_kw: dict[str, np.ndarray]
+    lines: tuple[int, ...]
+
+    def prequalification(self, markets: Sequence[str], directions: Sequence[str]) -> np.ndarray:
+        """``(n_assets, n_markets)`` kW for these markets: the file's column, else each asset's full rating."""
+        unknown = sorted(set(self.prequalified_kw) - set(markets))
+        if unknown:
+            raise ValueError(f"{self.path}: column {PREQUALIFIED_PREFIX}{unknown[0]} names no market of the price "
+                             f"CSV; its markets: {', '.join(markets)}")
+        pq = np.empty((len(self.assets), len(markets)))
+        for m, (market, d) in enumerate(zip(markets, directions, strict=True)):
+            what = "p_discharge_kw" if d == UP else "p_charge_kw"
+            rating = np.array([getattr(b, what) for b in self.assets])
+            given = self.prequalified_kw.get(market)
+            if given is not None:
+                over = np.flatnonzero(given > rating * (1 + 1e-12))
+                if over.size:
+                    i = int(over[0])
+                    raise ValueError(f"{self.path}: column '{PREQUALIFIED_PREFIX}{market}', line {self.lines[i]}: "
+                                     f"{float(given[i])!r} exceeds asset {self.names[i]!r}'s power_kw "
+                                     f"{float(rating[i])!r} (market {market!r} is {d})")
+            pq[:, m] = rating if given is None else given
+        return pq
+
+
+def load_fleet_assets(path: str | os.PathLike[str], config: FleetConfig | None = None) -> FleetAssets:
+    """Read a fleet's assets CSV (module docstring), one row per asset.
+
+    Each asset is ``config.battery`` (default :class:`FleetConfig`: its SoC ceiling, wear and cycle cap)
+    with the row's capacity, power, efficiencies, ``soc_min`` and ``soc0``. Bad data raises ``ValueError``
+    naming file, column, value and line.
+    """
+    from batterygym.core.io import _parse_number, _read_rows
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"fleet assets CSV not found: {path}")
+    if not path.is_file():
+        raise ValueError(f"{path} is not a file")
+    header, rows, lines = _read_rows(path)
+    missing = [c for c in ASSET_COLUMNS if c not in header]
+    if missing:
+        found = ", ".join(repr(c) for c in header) or "none"
+        hint = " (the file must be comma-separated)" if len(header) == 1 and ";" in header[0] else ""
+        raise ValueError(f"{path}: missing column(s) {', '.join(repr(c) for c in missing)}; required: "
+                         f"{', '.join(ASSET_COLUMNS)} (optional: {PREQUALIFIED_PREFIX}<market>); found: {found}{hint}")
+    if not rows:
+        raise ValueError(f"{path}: no data rows after the header (one row per asset)")
+    for row, line in zip(rows, lines, strict=True):
+        if len(row) != len(header):
+            raise ValueError(f"{path}: line {line} has {len(row)} field(s) but the header has {len(header)} "
+                             f"({', '.join(header)}); mismatched lengths")
+    col = {name: i for i, name in enumerate(header)}
+    markets = {c[len(PREQUALIFIED_PREFIX):].strip(): c for c in header if c.startswith(PREQUALIFIED_PREFIX)}
+    if "" in markets:
+        raise ValueError(f"{path}: column {PREQUALIFIED_PREFIX!r} names no market ({PREQUALIFIED_PREFIX}<market>)")
+    cfg = config or FleetConfig()
+    names: list[str] = []
+    assets: list[BatteryParams] = []
+    for row, line in zip(rows, lines, strict=True):
+        name = row[col["name"]].strip()
+        if not name:
+            raise ValueError(f"{path}: column 'name', line {line}: empty cell (every asset needs a name)")
+        if name in names:
+            raise ValueError(f"{path}: column 'name', line {line}: duplicate asset name {name!r} (also on line "
+                             f"{lines[names.index(name)]})")
+        v = {c: _parse_number(path, c, row[col[c]], line, True) for c in ASSET_COLUMNS[1:]}
+        for c in ("capacity_kwh", "power_kw"):
+            if v[c] <= 0:
+                raise ValueError(f"{path}: column {c!r}, line {line}: {row[col[c]].strip()!r} must be > 0")
+        try:
+            b = dataclasses.replace(cfg.battery(v["power_kw"], v["capacity_kwh"] / v["power_kw"], 1.0),
+                                    eta_charge=v["eta_charge"], eta_discharge=v["eta_discharge"],
+                                    soc_min=v["soc_min"], soc0=v["soc0"])
+        except ValueError as exc:
+            raise ValueError(f"{path}: line {line} (asset {name!r}): {exc}") from None
+        names.append(name)
+        assets.append(b)
+    pq = {m: np.array([_parse_number(path, c, row[col[c]], line, True) for row, line in zip(rows, lines, strict=True)])
+          for m, c in markets.items()}
+    return FleetAssets(path=path, names=tuple(names), assets=tuple(assets), prequalified_kw=pq, lines=tuple(lines))
 
 
 def write_example_fleet_csv(path: str | os.PathLike[str], seed: int = 0, days: int = 1, **fleet: Any

@@ -16,11 +16,19 @@ Prices, hourly, EUR/MWh, shaped after the source's data (1 Aug - 31 Oct 2019) an
   01-02 to 77-79 at 20-21): zero in 27.9 % of hours, else lognormal around the shape / 0.721, capped.
 
 ``tests/test_v2g_generator.py`` checks the generated quarter against these numbers.
+
+Real prices instead: :func:`load_v2g_prices` reads an hourly CSV in the layout of the source's data
+(columns ``timestamp``, ``energy_eur_per_mwh`` (PUN, may be negative), ``reg_up_eur_per_mwh`` and
+``reg_down_eur_per_mwh`` (>= 0); whole days from 00:00), and :func:`v2g_scenario_from_prices` adds the
+EVs' days drawn as above (seeded) for those days.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -236,24 +244,110 @@ def generate_prices(rng: np.random.Generator, cfg: V2GConfig, first_day: np.date
     return {"energy_price": energy.round(2), "reg_up_price": up.round(2), "reg_down_price": down.round(2)}
 
 
+def _draw_evs(rng: np.random.Generator, cfg: V2GConfig) -> dict[str, np.ndarray]:
+    """The EVs' days: arrival and departure hours, arriving and required SoC, each ``(n_days, n_evs)``."""
+    shape = (cfg.n_days, cfg.n_evs)
+    return {"arrival_hour": rng.integers(cfg.arrival_hours[0], cfg.arrival_hours[1] + 1, size=shape),
+            "departure_hour": rng.integers(cfg.departure_hours[0], cfg.departure_hours[1] + 1, size=shape),
+            "arrival_soc": rng.uniform(*cfg.arrival_soc, size=shape),
+            "required_soc": rng.uniform(*cfg.required_soc, size=shape)}
+
+
+def _scenario(cfg: V2GConfig, evs: dict[str, np.ndarray], prices: dict[str, np.ndarray], start: str) -> V2GScenario:
+    return V2GScenario(ev=cfg.battery(), expected_up=cfg.expected_up, expected_down=cfg.expected_down,
+                       driver_fee_eur_per_kwh=cfg.driver_fee_eur_per_kwh, start=start, **evs, **prices)
+
+
 def generate_v2g(rng: np.random.Generator, cfg: V2GConfig) -> V2GScenario:
     """One episode: a start day, the EVs' days and the prices, all drawn from ``rng``."""
-    d, n = cfg.n_days, cfg.n_evs
-    offset = int(rng.integers(0, max(QUARTER_DAYS - d, 0) + 1)) if cfg.random_start else 0
+    offset = int(rng.integers(0, max(QUARTER_DAYS - cfg.n_days, 0) + 1)) if cfg.random_start else 0
     first = QUARTER_START + np.timedelta64(offset, "D")
-    arr = rng.integers(cfg.arrival_hours[0], cfg.arrival_hours[1] + 1, size=(d, n))
-    dep = rng.integers(cfg.departure_hours[0], cfg.departure_hours[1] + 1, size=(d, n))
-    soc0 = rng.uniform(*cfg.arrival_soc, size=(d, n))
-    need = rng.uniform(*cfg.required_soc, size=(d, n))
-    prices = generate_prices(rng, cfg, first)
-    return V2GScenario(
-        ev=cfg.battery(), arrival_hour=arr, departure_hour=dep, arrival_soc=soc0, required_soc=need,
-        expected_up=cfg.expected_up, expected_down=cfg.expected_down,
-        driver_fee_eur_per_kwh=cfg.driver_fee_eur_per_kwh, start=str(first), **prices,
-    )
+    evs = _draw_evs(rng, cfg)
+    return _scenario(cfg, evs, generate_prices(rng, cfg, first), str(first))
 
 
 def generate_quarter(seed: int = 0, **config: Any) -> V2GScenario:
     """The source's simulation span: 92 days from 1 Aug 2019 (``batterygym solve v2g --days 92``)."""
     cfg = V2GConfig.from_kwargs(**{"n_days": QUARTER_DAYS, "random_start": False, **config})
     return generate_v2g(np.random.default_rng(seed), cfg)
+
+
+# ---------------------------------------------------------------------------------------------- CSV
+PRICE_COLUMNS = {"energy_eur_per_mwh": "energy_price", "reg_up_eur_per_mwh": "reg_up_price",
+                 "reg_down_eur_per_mwh": "reg_down_price"}  # CSV column -> V2GScenario field
+_NONNEGATIVE = ("reg_up_eur_per_mwh", "reg_down_eur_per_mwh")  # capacity payments; the PUN may be negative
+
+
+@dataclass(frozen=True)
+class V2GPrices:
+    """Hourly prices of whole days (EUR/MWh) from ``start`` (the first day, ISO date), as read from a CSV."""
+
+    start: str
+    energy_price: np.ndarray
+    reg_up_price: np.ndarray
+    reg_down_price: np.ndarray
+
+    @property
+    def n_days(self) -> int:
+        return self.energy_price.shape[0] // 24
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in PRICE_COLUMNS.values()}
+
+
+def load_v2g_prices(path: str | os.PathLike[str], timezone: str | None = None,
+                    notes: list[str] | None = None) -> V2GPrices:
+    """Read an hourly V2G price CSV (module docstring): whole days of 24 rows from 00:00.
+
+    Timestamps follow :func:`batterygym.core.timestamps.regular_steps` (``timezone`` reads naive ones as
+    local time there; ``notes`` receives what was done). Bad data raises ``ValueError`` naming file,
+    column, value and line.
+    """
+    from batterygym.core.io import TIMESTAMP, _parse_number, _read_rows
+    from batterygym.core.timestamps import regular_steps
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"V2G price CSV not found: {path}")
+    if not path.is_file():
+        raise ValueError(f"{path} is not a file")
+    header, rows, lines = _read_rows(path)
+    required = (TIMESTAMP, *PRICE_COLUMNS)
+    missing = [c for c in required if c not in header]
+    if missing:
+        found = ", ".join(repr(c) for c in header) or "none"
+        hint = " (the file must be comma-separated)" if len(header) == 1 and ";" in header[0] else ""
+        raise ValueError(f"{path}: missing column(s) {', '.join(repr(c) for c in missing)}; required: "
+                         f"{', '.join(required)}; found: {found}{hint}")
+    if not rows:
+        raise ValueError(f"{path}: no data rows after the header")
+    for row, line in zip(rows, lines, strict=True):
+        if len(row) != len(header):
+            raise ValueError(f"{path}: line {line} has {len(row)} field(s) but the header has {len(header)} "
+                             f"({', '.join(header)}); mismatched lengths")
+    col = {name: i for i, name in enumerate(header)}
+    cells = [row[col[TIMESTAMP]] for row in rows]
+    start, dt_h = regular_steps(path, TIMESTAMP, cells, lines, timezone, notes)
+    where = f"{path}: column {TIMESTAMP!r}"
+    if dt_h != 1.0:
+        raise ValueError(f"{where}, line {lines[1]}: steps of {dt_h:g} h ({cells[0].strip()!r} to "
+                         f"{cells[1].strip()!r}); V2G prices are hourly")
+    if not start.endswith("T00:00"):
+        raise ValueError(f"{where}, line {lines[0]}: the first row {cells[0].strip()!r} is not at 00:00; "
+                         "the prices must cover whole days from midnight")
+    if len(rows) % 24:
+        raise ValueError(f"{where}, line {lines[-1]}: the last day is partial: {len(rows)} hourly rows are "
+                         f"{len(rows) // 24} whole day(s) and {len(rows) % 24} hour(s) (last row "
+                         f"{cells[-1].strip()!r}); give whole days of 24 hours")
+    prices = {field: np.array([_parse_number(path, name, row[col[name]], line, name in _NONNEGATIVE)
+                               for row, line in zip(rows, lines, strict=True)])
+              for name, field in PRICE_COLUMNS.items()}
+    return V2GPrices(start=start[:10], **prices)
+
+
+def v2g_scenario_from_prices(prices: V2GPrices, rng: np.random.Generator, cfg: V2GConfig | None = None
+                             ) -> V2GScenario:
+    """A scenario with these prices and the EVs' days drawn from ``rng`` as ``cfg`` says (its ``n_days``
+    becomes the prices' days; ``random_start`` is moot: the prices fix the start)."""
+    cfg = dataclasses.replace(cfg or V2GConfig(), n_days=prices.n_days)
+    return _scenario(cfg, _draw_evs(rng, cfg), prices.as_dict(), prices.start)
