@@ -8,13 +8,8 @@ import numpy as np
 import pytest
 
 from batterygym.cli import main
-from batterygym.core.fleet_generator import (
-    FleetConfig,
-    load_fleet_assets,
-    load_fleet_csv,
-    load_fleet_prices,
-    write_example_fleet_csv,
-)
+from batterygym.core.fleet_generator import FleetConfig
+from batterygym.core.fleet_io import load_fleet_assets, load_fleet_csv, load_fleet_prices, write_example_fleet_csv
 
 HEADER = "name,capacity_kwh,power_kw,eta_charge,eta_discharge,soc_min,soc0"
 ASSETS = (f"{HEADER},prequalified_kw:m0_up\n"

@@ -9,7 +9,7 @@ import pytest
 import batterygym  # noqa: F401 - registers the ids
 from batterygym.baselines import solve_optimal
 from batterygym.cli import main
-from batterygym.core.fleet_generator import write_example_fleet_csv
+from batterygym.core.fleet_io import write_example_fleet_csv
 
 POLICIES = ("idle", "rule", "optimal")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

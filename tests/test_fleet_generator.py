@@ -6,15 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from batterygym.core.fleet_generator import (
-    FleetConfig,
-    fixed_layout,
-    generate_fleet,
-    generate_layout,
-    load_fleet_csv,
-    load_fleet_prices,
-    write_example_fleet_csv,
-)
+from batterygym.core.fleet_generator import FleetConfig, fixed_layout, generate_fleet, generate_layout
+from batterygym.core.fleet_io import load_fleet_csv, load_fleet_prices, write_example_fleet_csv
 
 
 @settings(max_examples=25, deadline=None)

@@ -83,7 +83,8 @@ def _fleet_env(args: argparse.Namespace) -> Any:
     import gymnasium as gym
 
     import batterygym  # noqa: F401 - registers the ids
-    from batterygym.core.fleet_generator import FleetConfig, load_fleet_assets, load_fleet_csv
+    from batterygym.core.fleet_generator import FleetConfig
+    from batterygym.core.fleet_io import load_fleet_assets, load_fleet_csv
     from batterygym.envs.fleet import FleetEnv
 
     site_only = [f"--{k.replace('_', '-')}" for k in SITE_OPTIONS if getattr(args, k) is not None]

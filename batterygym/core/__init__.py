@@ -2,7 +2,8 @@
 from batterygym.core.battery import BatteryParams, power_bounds, step_battery
 from batterygym.core.finance import Finance
 from batterygym.core.fleet import FleetScenario, FleetState
-from batterygym.core.fleet_generator import FleetConfig, generate_fleet, load_fleet_csv
+from batterygym.core.fleet_generator import FleetConfig, generate_fleet
+from batterygym.core.fleet_io import load_fleet_csv
 from batterygym.core.generators import IndustrialSiteConfig, generate_industrial
 from batterygym.core.industrial import IndustrialScenario, cost_breakdown, settle_step, simulate, terminal_credit
 from batterygym.core.io import load_industrial_csv
