@@ -26,6 +26,17 @@ COMMANDS = {
 }
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Every option's help says its default, unless it already does or there is none to say."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        d = action.default
+        if "default" in text or d is None or d is False or d == argparse.SUPPRESS or not action.option_strings:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     from batterygym import __version__
 
@@ -54,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
             sub.set_defaults(_run=_unavailable(" ".join(path), exc))
             continue
         mod.add_arguments(sub)
+        sub.formatter_class = HelpFormatter
         sub.set_defaults(_run=mod.run)
     return parser
 

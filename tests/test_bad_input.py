@@ -321,3 +321,15 @@ def test_v2g_refuses_an_episode_beyond_the_memory_limit():
 def test_cli_v2g_too_many_days_is_one_line(capsys):
     assert main(["solve", "v2g", "--days", "100000"]) == 2
     assert "GiB" in one_line(capsys.readouterr().err)
+
+
+def test_every_command_help_shows_its_defaults(capsys):
+    """Each option with a default says it in --help (e.g. train's --algo and --steps)."""
+    import pytest
+
+    from batterygym.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(default: ppo)" in out and "(default: batterygym/Industrial-v0)" in out
