@@ -32,6 +32,7 @@ import pyomo.environ as pyo
 from batterygym.baselines.industrial import Sizing, build_model, dispatch_plan
 from batterygym.baselines.plan import Plan
 from batterygym.baselines.solver import solve_exclusive
+from batterygym.core.battery import wear_cost_per_kwh
 from batterygym.core.finance import Finance, capital_recovery_factor
 from batterygym.core.industrial import IndustrialScenario, simulate
 
@@ -40,8 +41,8 @@ MIN_SIZE = 1e-3  # kWh or kW below which the optimiser built no battery
 
 
 def pack_wear_eur_per_kwh(finance: Finance, soh0: float, soh_end_of_life: float, fade_per_cycle: float) -> float:
-    """Value a second-life pack loses per kWh of throughput: its price spread over its usable fade."""
-    return finance.pack_price_eur_per_kwh * soh0 * 0.5 * fade_per_cycle / (soh0 - soh_end_of_life)
+    """Value a second-life pack loses per kWh of throughput at the finance's pack price."""
+    return wear_cost_per_kwh(finance.pack_price_eur_per_kwh, soh0, soh_end_of_life, fade_per_cycle)
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ class BatteryParams:
         if not soh_eol < soh0:
             raise ValueError(f"soh_end_of_life must be below soh0 = {soh0!r}, got {soh_eol!r}")
         fade = (soh0 - soh_eol) / cycle_life
-        cost = price_eur_per_kwh * soh0 * fade / (2.0 * (soh0 - soh_eol))
+        cost = wear_cost_per_kwh(price_eur_per_kwh, soh0, soh_eol, fade)
         return cls(
             capacity_kwh=capacity_kwh,
             p_charge_kw=power_kw,
@@ -137,6 +137,13 @@ class BatteryParams:
         if self.max_cycles_per_day is None:
             return math.inf
         return self.max_cycles_per_day * days * self.soh0 * self.capacity_kwh
+
+
+def wear_cost_per_kwh(price_eur_per_kwh: float, soh0: float, soh_end_of_life: float, fade_per_cycle: float) -> float:
+    """Value a pack priced per kWh of remaining capacity loses per kWh of throughput: its price spread
+    over the throughput that wears it from ``soh0`` to end of life,
+    ``price * soh0 * fade_per_cycle / (2 * (soh0 - soh_end_of_life))``."""
+    return price_eur_per_kwh * soh0 * fade_per_cycle / (2.0 * (soh0 - soh_end_of_life))
 
 
 def power_bounds(

@@ -82,28 +82,16 @@ def load_fleet_prices(path: str | os.PathLike[str], directions: Mapping[str, str
     the column names' ``_up``/``_down`` suffix. Bad data raises ``ValueError`` naming file, column,
     value and line (as :func:`batterygym.core.io.load_industrial_csv` does).
     """
-    from batterygym.core.io import TIMESTAMP, _parse_number, _read_rows
+    from batterygym.core.io import TIMESTAMP, _parse_number, read_table
     from batterygym.core.timestamps import regular_steps
 
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"fleet price CSV not found: {path}")
-    if not path.is_file():
-        raise ValueError(f"{path} is not a file")
-    header, rows, lines = _read_rows(path)
+    header, rows, lines, col = read_table(path, "fleet price CSV")
     if TIMESTAMP not in header:
         found = ", ".join(repr(c) for c in header) or "none"
         hint = " (the file must be comma-separated)" if len(header) == 1 and ";" in header[0] else ""
         raise ValueError(f"{path}: missing column {TIMESTAMP!r}; found: {found}{hint}")
     names, dirs = _market_directions(path, header, directions)
-    if not rows:
-        raise ValueError(f"{path}: no data rows after the header")
-    width = len(header)
-    for row, line in zip(rows, lines, strict=True):
-        if len(row) != width:
-            raise ValueError(f"{path}: line {line} has {len(row)} field(s) but the header has {width} "
-                             f"({', '.join(header)}); mismatched lengths")
-    col = {name: i for i, name in enumerate(header)}
     start, dt_h = regular_steps(path, TIMESTAMP, [row[col[TIMESTAMP]] for row in rows], lines)
     prices = np.array([[_parse_number(path, name, row[col[name]], line, False) for name in names]
                        for row, line in zip(rows, lines, strict=True)])
@@ -198,27 +186,11 @@ def load_fleet_assets(path: str | os.PathLike[str], config: FleetConfig | None =
     with the row's capacity, power, efficiencies, ``soc_min`` and ``soc0``. Bad data raises ``ValueError``
     naming file, column, value and line.
     """
-    from batterygym.core.io import _parse_number, _read_rows
+    from batterygym.core.io import _parse_number, read_table
 
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"fleet assets CSV not found: {path}")
-    if not path.is_file():
-        raise ValueError(f"{path} is not a file")
-    header, rows, lines = _read_rows(path)
-    missing = [c for c in ASSET_COLUMNS if c not in header]
-    if missing:
-        found = ", ".join(repr(c) for c in header) or "none"
-        hint = " (the file must be comma-separated)" if len(header) == 1 and ";" in header[0] else ""
-        raise ValueError(f"{path}: missing column(s) {', '.join(repr(c) for c in missing)}; required: "
-                         f"{', '.join(ASSET_COLUMNS)} (optional: {PREQUALIFIED_PREFIX}<market>); found: {found}{hint}")
-    if not rows:
-        raise ValueError(f"{path}: no data rows after the header (one row per asset)")
-    for row, line in zip(rows, lines, strict=True):
-        if len(row) != len(header):
-            raise ValueError(f"{path}: line {line} has {len(row)} field(s) but the header has {len(header)} "
-                             f"({', '.join(header)}); mismatched lengths")
-    col = {name: i for i, name in enumerate(header)}
+    header, rows, lines, col = read_table(path, "fleet assets CSV", ASSET_COLUMNS, f"{PREQUALIFIED_PREFIX}<market>",
+                                          " (one row per asset)")
     markets = {c[len(PREQUALIFIED_PREFIX):].strip(): c for c in header if c.startswith(PREQUALIFIED_PREFIX)}
     if "" in markets:
         raise ValueError(f"{path}: column {PREQUALIFIED_PREFIX!r} names no market ({PREQUALIFIED_PREFIX}<market>)")

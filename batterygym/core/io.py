@@ -128,6 +128,31 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
     return header, rows, lines
 
 
+def read_table(path: Path, what: str, required: tuple[str, ...] = (), optional: str = "", empty: str = ""
+               ) -> tuple[list[str], list[list[str]], list[int], dict[str, int]]:
+    """A CSV's header, data rows, their lines and the columns' indices, checked the same way for every
+    loader: the file exists, the ``required`` columns are there (``optional`` says what else may be),
+    there is a data row (``empty`` adds what one is), and every row is as wide as the header."""
+    if not path.exists():
+        raise FileNotFoundError(f"{what} not found: {path}")
+    if not path.is_file():
+        raise ValueError(f"{path} is not a file")
+    header, rows, lines = _read_rows(path)
+    missing = [c for c in required if c not in header]
+    if missing:
+        found = ", ".join(repr(c) for c in header) or "none"
+        hint = " (the file must be comma-separated)" if len(header) == 1 and ";" in header[0] else ""
+        raise ValueError(f"{path}: missing column(s) {', '.join(repr(c) for c in missing)}; required: "
+                         f"{', '.join(required)}{f' (optional: {optional})' if optional else ''}; found: {found}{hint}")
+    if not rows:
+        raise ValueError(f"{path}: no data rows after the header{empty}")
+    for row, line in zip(rows, lines, strict=True):
+        if len(row) != len(header):
+            raise ValueError(f"{path}: line {line} has {len(row)} field(s) but the header has {len(header)} "
+                             f"({', '.join(header)}); mismatched lengths")
+    return header, rows, lines, {name: i for i, name in enumerate(header)}
+
+
 def load_industrial_csv(
     path: str | os.PathLike[str],
     *,
@@ -161,30 +186,7 @@ def load_industrial_csv(
     if unknown:
         raise TypeError(f"unknown scenario option(s) {unknown}; known: {sorted(known)}")
     resolve_billing(billing, 0.0)  # a bad mode fails before the file is read
-    if not path.exists():
-        raise FileNotFoundError(f"industrial CSV not found: {path}")
-    if not path.is_file():
-        raise ValueError(f"{path} is not a file")
-
-    header, rows, lines = _read_rows(path)
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        found = ", ".join(repr(c) for c in header) or "none"
-        hint = " (the file must be comma-separated)" if len(header) == 1 and ";" in header[0] else ""
-        raise ValueError(
-            f"{path}: missing column(s) {', '.join(repr(c) for c in missing)}; required: "
-            f"{', '.join(REQUIRED_COLUMNS)} (optional: {', '.join(OPTIONAL_COLUMNS)}); found: {found}{hint}"
-        )
-    if not rows:
-        raise ValueError(f"{path}: no data rows after the header")
-    width = len(header)
-    for row, line in zip(rows, lines, strict=True):
-        if len(row) != width:
-            raise ValueError(
-                f"{path}: line {line} has {len(row)} field(s) but the header has {width} "
-                f"({', '.join(header)}); mismatched lengths"
-            )
-    col = {name: i for i, name in enumerate(header)}
+    header, rows, lines, col = read_table(path, "industrial CSV", REQUIRED_COLUMNS, ", ".join(OPTIONAL_COLUMNS))
 
     def numbers(name: str, nonnegative: bool = False) -> np.ndarray:
         i = col[name]

@@ -303,29 +303,12 @@ def load_v2g_prices(path: str | os.PathLike[str], timezone: str | None = None,
     local time there; ``notes`` receives what was done). Bad data raises ``ValueError`` naming file,
     column, value and line.
     """
-    from batterygym.core.io import TIMESTAMP, _parse_number, _read_rows
+    from batterygym.core.io import TIMESTAMP, _parse_number, read_table
     from batterygym.core.timestamps import regular_steps
 
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"V2G price CSV not found: {path}")
-    if not path.is_file():
-        raise ValueError(f"{path} is not a file")
-    header, rows, lines = _read_rows(path)
     required = (TIMESTAMP, *PRICE_COLUMNS)
-    missing = [c for c in required if c not in header]
-    if missing:
-        found = ", ".join(repr(c) for c in header) or "none"
-        hint = " (the file must be comma-separated)" if len(header) == 1 and ";" in header[0] else ""
-        raise ValueError(f"{path}: missing column(s) {', '.join(repr(c) for c in missing)}; required: "
-                         f"{', '.join(required)}; found: {found}{hint}")
-    if not rows:
-        raise ValueError(f"{path}: no data rows after the header")
-    for row, line in zip(rows, lines, strict=True):
-        if len(row) != len(header):
-            raise ValueError(f"{path}: line {line} has {len(row)} field(s) but the header has {len(header)} "
-                             f"({', '.join(header)}); mismatched lengths")
-    col = {name: i for i, name in enumerate(header)}
+    header, rows, lines, col = read_table(path, "V2G price CSV", required)
     cells = [row[col[TIMESTAMP]] for row in rows]
     start, dt_h = regular_steps(path, TIMESTAMP, cells, lines, timezone, notes)
     where = f"{path}: column {TIMESTAMP!r}"

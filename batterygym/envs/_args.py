@@ -1,7 +1,8 @@
-"""The constructor checks every env shares: look-ahead, render mode, a fixed scenario or generator options."""
+"""The input checks every env shares: constructor arguments (look-ahead, render mode, a fixed scenario or
+generator options), reset arguments, and naming a non-finite action."""
 from __future__ import annotations
 
-import warnings
+import math
 from typing import Any
 
 
@@ -21,12 +22,11 @@ def check_env_args(env: Any, scenario: Any, scenario_cls: type, lookahead: Any, 
         raise ValueError(f"scenario must be {article} {name}, got {type(scenario).__name__}")
 
 
-def warn_episode_length(env: Any, n_steps: int) -> None:
-    """Warn when the registered ``max_episode_steps`` would cut (or outlast) the episode's ``n_steps``."""
-    limit = env.spec.max_episode_steps if env.spec is not None else None
-    if limit not in (None, n_steps):
-        warnings.warn(f"the episode has {n_steps} steps but max_episode_steps={limit}; "
-                      f"pass max_episode_steps={n_steps} to gym.make", stacklevel=3)
+def raise_non_finite(values: list[float]) -> None:
+    """Name the first NaN or inf of an action (called once its sum is not finite, off the hot path)."""
+    for i, v in enumerate(values):
+        if not math.isfinite(v):
+            raise ValueError(f"action must be finite, got {'NaN' if v != v else v} at index {i}")
 
 
 def check_reset_args(seed: Any, options: Any, known: tuple[str, ...] = ()) -> None:

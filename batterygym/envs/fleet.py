@@ -11,7 +11,7 @@ from gymnasium import spaces
 
 from batterygym.core.fleet import EUR_PER_MWH_TO_KWH, UP, FleetScenario, FleetState
 from batterygym.core.fleet_generator import FleetConfig, fixed_layout, generate_fleet
-from batterygym.envs._args import check_env_args, check_reset_args, warn_episode_length
+from batterygym.envs._args import check_env_args, check_reset_args, raise_non_finite
 
 N_TIME = 3  # hour sin/cos, episode progress
 
@@ -183,7 +183,6 @@ class FleetEnv(gym.Env[np.ndarray, np.ndarray]):
             self._inv_cap = [1.0 / b.capacity_kwh for b in s.assets]
             self._inv_pd = [1.0 / b.p_discharge_kw if b.p_discharge_kw > 0 else 0.0 for b in s.assets]
             self._inv_pc = [1.0 / b.p_charge_kw if b.p_charge_kw > 0 else 0.0 for b in s.assets]
-            warn_episode_length(self, s.n_steps)
         else:
             self.fleet.reset()
         return self._obs(), {}
@@ -213,10 +212,7 @@ class FleetEnv(gym.Env[np.ndarray, np.ndarray]):
         shares = a.tolist()
         total = sum(shares)
         if not math.isfinite(total):  # a NaN or an inf somewhere (or finite values summing beyond float range)
-            bad = [i for i, v in enumerate(shares) if not math.isfinite(v)]
-            if bad:
-                v = shares[bad[0]]
-                raise ValueError(f"action must be finite, got {'NaN' if v != v else v} at index {bad[0]}")
+            raise_non_finite(shares)
         out = f.step(shares)
         reward = out.revenue_eur - out.degradation_eur + out.terminal_eur
         info = {

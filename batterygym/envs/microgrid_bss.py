@@ -12,7 +12,7 @@ from gymnasium import spaces
 
 from batterygym.core.microgrid import MicrogridScenario, MicrogridState
 from batterygym.core.microgrid_generator import MicrogridConfig, fixed_storage, generate_microgrid
-from batterygym.envs._args import check_env_args, check_reset_args, warn_episode_length
+from batterygym.envs._args import check_env_args, check_reset_args, raise_non_finite
 
 N_TIME = 3  # hour sin/cos, episode progress
 
@@ -193,7 +193,6 @@ class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
             self._inv_q = [1.0 / q for q in s.slot_pack_kwh]
             self._inv_n = [1.0 / n if n else 0.0 for n in s.n_packs]
             self._inv_cap = [1.0 / b.capacity_kwh for b in s.storage]
-            warn_episode_length(self, s.n_steps)
         else:
             self.grid.reset()
         return self._obs(), {}
@@ -232,10 +231,7 @@ class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
         a = arr.tolist()
         total = sum(a)
         if not math.isfinite(total):  # a NaN or an inf somewhere (or finite values summing beyond float range)
-            bad = [i for i, v in enumerate(a) if not math.isfinite(v)]
-            if bad:
-                v = a[bad[0]]
-                raise ValueError(f"action must be finite, got {'NaN' if v != v else v} at index {bad[0]}")
+            raise_non_finite(a)
         out = g.step(a)
         info = {
             "served": out.served, "lost": out.lost, "station_kw": out.station_kw, "storage_kw": out.storage_kw,

@@ -11,7 +11,7 @@ from gymnasium import spaces
 
 from batterygym.core.v2g import EUR_PER_MWH_TO_KWH, V2GScenario, V2GState
 from batterygym.core.v2g_generator import PRICE_BOUNDS, V2GConfig, generate_v2g
-from batterygym.envs._args import check_env_args, check_reset_args, warn_episode_length
+from batterygym.envs._args import check_env_args, check_reset_args
 
 N_TIME = 3  # hour sin/cos, episode progress
 PRICE_NAMES = ("energy_price", "reg_up_price", "reg_down_price")
@@ -169,7 +169,6 @@ class V2GEnv(gym.Env[np.ndarray, np.ndarray]):
             self._n_steps = s.n_steps
             self._soc = self.layout["soc"]
             self._needed = self.layout["needed"]
-            warn_episode_length(self, s.n_steps)
         else:
             self.evs.reset()
         return self._obs(), {}
