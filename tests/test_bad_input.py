@@ -13,7 +13,7 @@ import pytest
 import batterygym  # noqa: F401 - registers the ids
 from batterygym.cli import main
 from batterygym.core.fleet_generator import FleetConfig
-from batterygym.core.generators import IndustrialSiteConfig
+from batterygym.core.industrial_generator import IndustrialSiteConfig
 from batterygym.core.microgrid_generator import MicrogridConfig
 from batterygym.core.v2g_generator import MAX_EPISODE_BYTES, V2GConfig, episode_bytes
 from batterygym.envs.fleet import FleetEnv

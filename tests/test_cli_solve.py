@@ -11,9 +11,9 @@ import pytest
 
 import batterygym  # noqa: F401 - registers the ids
 from batterygym.baselines import solve_optimal
-from batterygym.baselines.heuristics import Idle, rollout
+from batterygym.baselines.industrial_heuristics import Idle, rollout
 from batterygym.cli import main
-from batterygym.core.io import write_example_csv
+from batterygym.core.industrial_io import write_example_csv
 
 POLICIES = ("idle", "rule", "optimal")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -7,7 +7,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import batterygym  # noqa: F401 - registers the ids
-from batterygym.baselines.heuristics import heuristics_for, rollout
+from batterygym.baselines.industrial_heuristics import heuristics_for, rollout
 from batterygym.core.fleet import simulate
 from batterygym.core.fleet_generator import FleetConfig, fixed_layout, generate_fleet
 from batterygym.envs.fleet import FleetEnv

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import batterygym  # noqa: F401 - registers the ids
 from batterygym.core import BatteryParams, IndustrialScenario, generate_industrial, power_bounds
-from batterygym.core.generators import IndustrialSiteConfig
+from batterygym.core.industrial_generator import IndustrialSiteConfig
 from batterygym.envs.industrial import OBS_WINDOWS, IndustrialEnv
 
 ENV_ID = "batterygym/Industrial-v0"

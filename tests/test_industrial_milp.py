@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 import batterygym  # noqa: F401 - registers the ids
 from batterygym.baselines import solve_optimal
-from batterygym.baselines.heuristics import IndustrialRule
+from batterygym.baselines.industrial_heuristics import IndustrialRule
 from batterygym.core import BatteryParams, IndustrialScenario, cost_breakdown, generate_industrial
-from batterygym.core.generators import IndustrialSiteConfig
+from batterygym.core.industrial_generator import IndustrialSiteConfig
 from batterygym.envs.industrial import IndustrialEnv
 
 ENV_ID = "batterygym/Industrial-v0"

@@ -12,7 +12,7 @@ import pytest
 from batterygym.benchmarks.site_options import BILLING_CHOICES
 from batterygym.cli import main
 from batterygym.core import BatteryParams, IndustrialSiteConfig, TOUTariff, generate_industrial, load_industrial_csv
-from batterygym.core.io import write_example_csv
+from batterygym.core.industrial_io import write_example_csv
 from batterygym.core.tariff import BILLING_MODES, DAYS_PER_MONTH
 
 NEW_BATTERY_FIELDS = ("eta_charge", "eta_discharge", "soc_min", "soc_max", "soh_end_of_life", "calendar_fade_per_day")

@@ -15,8 +15,8 @@ from batterygym.baselines.sizing import annual_cost, sizing_scenario, solve_sizi
 from batterygym.baselines.solver import solve_exclusive
 from batterygym.core.battery import BatteryParams
 from batterygym.core.finance import Finance
-from batterygym.core.generators import IndustrialSiteConfig, generate_industrial
 from batterygym.core.industrial import IndustrialScenario, simulate
+from batterygym.core.industrial_generator import IndustrialSiteConfig, generate_industrial
 from batterygym.envs.industrial import IndustrialEnv
 
 

@@ -7,7 +7,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import batterygym  # noqa: F401 - registers the ids
-from batterygym.baselines.heuristics import heuristics_for, rollout
+from batterygym.baselines.industrial_heuristics import heuristics_for, rollout
 from batterygym.baselines.microgrid_heuristics import MicrogridRule
 from batterygym.core.microgrid import simulate
 from batterygym.core.microgrid_generator import MicrogridConfig, generate_microgrid

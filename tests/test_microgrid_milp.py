@@ -7,7 +7,7 @@ import pytest
 
 import batterygym  # noqa: F401 - registers the ids
 from batterygym.baselines import solve_optimal
-from batterygym.baselines.heuristics import heuristics_for, rollout
+from batterygym.baselines.industrial_heuristics import heuristics_for, rollout
 from batterygym.baselines.microgrid_bss import relabel, solve
 from batterygym.core.microgrid import MicrogridScenario, MicrogridState, simulate
 

@@ -99,7 +99,7 @@ def test_study_rows_on_a_short_site(monkeypatch):
     from gymnasium.utils.seeding import np_random
 
     from batterygym.benchmarks import speed, speed_studies
-    from batterygym.core.generators import IndustrialSiteConfig, generate_industrial
+    from batterygym.core.industrial_generator import IndustrialSiteConfig, generate_industrial
 
     monkeypatch.setattr(speed_studies, "year_scenario",
                         lambda seed=0: generate_industrial(np_random(seed)[0], IndustrialSiteConfig(n_days=14)))

@@ -85,7 +85,7 @@ def train_or_load(env_id: str, algo: str, cfg: BenchmarkConfig) -> tuple[Any, di
 
 def ladder(env_id: str, cfg: BenchmarkConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Cheap rungs (every episode) and MPC rungs (the first ``mpc_episodes``), as policy specs."""
-    from batterygym.baselines.heuristics import heuristic_classes
+    from batterygym.baselines.industrial_heuristics import heuristic_classes
     from batterygym.baselines.mpc import mpc_class
 
     env = gym.make(env_id, **cfg.env_kwargs.get(env_id, {}))
@@ -175,7 +175,7 @@ def write_plots(summary: pd.DataFrame, policies: dict[str, dict[str, Any]], seed
                 env_kwargs: dict[str, dict[str, Any]] | None = None) -> list[str]:
     """Regret by policy and env, and one held-out episode's dispatch of every policy beside the optimum."""
     from batterygym.baselines import solve_optimal
-    from batterygym.benchmarks import plots
+    from batterygym.benchmarks import industrial_plots as plots
     from batterygym.benchmarks.regret import as_policy, rollout
     from batterygym.core.industrial import IndustrialScenario, simulate
 

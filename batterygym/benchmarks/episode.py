@@ -402,7 +402,7 @@ def play(env: Any, policy: Callable[[np.ndarray], np.ndarray], seed: int, settin
     Raises ``AssertionError`` when the settled record does not pay the env's return (the env and
     the model disagree: a bug, never bad input).
     """
-    from batterygym.baselines.heuristics import rollout
+    from batterygym.baselines.industrial_heuristics import rollout
 
     total, infos = rollout(env, policy, seed=seed)
     keys = setting.power_key
@@ -478,7 +478,7 @@ def _json_clean(value: Any) -> Any:
 def run(args: argparse.Namespace) -> int:
     """Solve one episode and print its cost table; see the module docstring."""
     from batterygym.baselines import solve_optimal
-    from batterygym.baselines.heuristics import heuristics_for
+    from batterygym.baselines.industrial_heuristics import heuristics_for
 
     _check_outputs(args)
     setting = SETTINGS[args.setting]()
@@ -540,7 +540,7 @@ def run(args: argparse.Namespace) -> int:
         _write(args.json, lambda p: p.write_text(json.dumps(_json_clean(report), indent=2, allow_nan=False) + "\n"))
         print(f"wrote {args.json}")
     if args.plot is not None:
-        from batterygym.benchmarks.plots import plot_dispatch
+        from batterygym.benchmarks.industrial_plots import plot_dispatch
 
         source = f"CSV {args.csv.name}" if args.csv is not None else f"seed {args.seed}"
         days = scenario.n_steps * getattr(scenario, "dt_h", 1.0) / 24.0

@@ -58,7 +58,7 @@ def as_policy(policy: Any, env: gym.Env) -> Callable[[np.ndarray], np.ndarray]:
 
 def rollout(env: gym.Env, policy: Callable, seed: int) -> tuple[float, list[float]]:
     """One episode: total reward and the per-step battery power (for plots)."""
-    from batterygym.baselines.heuristics import rollout as play
+    from batterygym.baselines.industrial_heuristics import rollout as play
 
     total, infos = play(env, policy, seed)
     return total, [float(info.get("battery_kw", np.nan)) for info in infos]

@@ -86,8 +86,8 @@ def industrial_env(args: argparse.Namespace) -> Any:
     import gymnasium as gym
 
     import batterygym  # noqa: F401 - registers the ids
-    from batterygym.core.generators import IndustrialSiteConfig
-    from batterygym.core.io import load_industrial_csv
+    from batterygym.core.industrial_generator import IndustrialSiteConfig
+    from batterygym.core.industrial_io import load_industrial_csv
     from batterygym.core.tariff import TOUTariff
     from batterygym.envs.industrial import IndustrialEnv
 

@@ -204,7 +204,7 @@ def _make(name: str) -> gym.Env:
 # ---------------------------------------------------------------------------------------- MILP
 def industrial_scenarios(n_days: int, seeds: Sequence[int]) -> list[Any]:
     """Industrial episodes: the env's default episode for ``n_days == 7``, else ``n_days`` from 1 January."""
-    from batterygym.core.generators import IndustrialSiteConfig, generate_industrial
+    from batterygym.core.industrial_generator import IndustrialSiteConfig, generate_industrial
 
     if n_days == 7:
         env = gym.make(INDUSTRIAL_ID).unwrapped

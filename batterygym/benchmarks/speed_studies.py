@@ -24,7 +24,7 @@ def year_scenario(seed: int = 0) -> Any:
     """A generated year of the default site (8,760 hourly steps, billed per calendar month)."""
     from gymnasium.utils.seeding import np_random
 
-    from batterygym.core.generators import IndustrialSiteConfig, generate_industrial
+    from batterygym.core.industrial_generator import IndustrialSiteConfig, generate_industrial
 
     rng, _ = np_random(seed)
     return generate_industrial(rng, IndustrialSiteConfig(n_days=365))

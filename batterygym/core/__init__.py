@@ -4,9 +4,9 @@ from batterygym.core.finance import Finance
 from batterygym.core.fleet import FleetScenario, FleetState
 from batterygym.core.fleet_generator import FleetConfig, generate_fleet
 from batterygym.core.fleet_io import load_fleet_csv
-from batterygym.core.generators import IndustrialSiteConfig, generate_industrial
 from batterygym.core.industrial import IndustrialScenario, cost_breakdown, settle_step, simulate, terminal_credit
-from batterygym.core.io import load_industrial_csv
+from batterygym.core.industrial_generator import IndustrialSiteConfig, generate_industrial
+from batterygym.core.industrial_io import load_industrial_csv
 from batterygym.core.microgrid import MicrogridScenario, MicrogridState
 from batterygym.core.microgrid_generator import MicrogridConfig, generate_microgrid
 from batterygym.core.tariff import TOUTariff

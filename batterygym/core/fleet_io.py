@@ -30,7 +30,7 @@ from batterygym.core.fleet_generator import FleetConfig, fixed_layout, generate_
 def _market_directions(path: Path, header: list[str], directions: Mapping[str, str] | Sequence[str] | None
                        ) -> tuple[list[str], list[str]]:
     """The market columns (as in the header) and their directions."""
-    from batterygym.core.io import TIMESTAMP
+    from batterygym.core.tables import TIMESTAMP
 
     others = [c for c in header if c and c != TIMESTAMP]
     if isinstance(directions, str):
@@ -80,9 +80,9 @@ def load_fleet_prices(path: str | os.PathLike[str], directions: Mapping[str, str
     ``directions`` maps market columns to ``"up"``/``"down"`` (other columns are ignored), or lists one
     direction per non-timestamp column in file order (also as ``"up,down,..."``); None reads them from
     the column names' ``_up``/``_down`` suffix. Bad data raises ``ValueError`` naming file, column,
-    value and line (as :func:`batterygym.core.io.load_industrial_csv` does).
+    value and line (as :func:`batterygym.core.industrial_io.load_industrial_csv` does).
     """
-    from batterygym.core.io import TIMESTAMP, _parse_number, read_table
+    from batterygym.core.tables import TIMESTAMP, parse_number, read_table
     from batterygym.core.timestamps import regular_steps
 
     path = Path(path)
@@ -93,7 +93,7 @@ def load_fleet_prices(path: str | os.PathLike[str], directions: Mapping[str, str
         raise ValueError(f"{path}: missing column {TIMESTAMP!r}; found: {found}{hint}")
     names, dirs = _market_directions(path, header, directions)
     start, dt_h = regular_steps(path, TIMESTAMP, [row[col[TIMESTAMP]] for row in rows], lines)
-    prices = np.array([[_parse_number(path, name, row[col[name]], line, False) for name in names]
+    prices = np.array([[parse_number(path, name, row[col[name]], line, False) for name in names]
                        for row, line in zip(rows, lines, strict=True)])
     return start, dt_h, tuple(names), tuple(dirs), prices
 
@@ -186,7 +186,7 @@ def load_fleet_assets(path: str | os.PathLike[str], config: FleetConfig | None =
     with the row's capacity, power, efficiencies, ``soc_min`` and ``soc0``. Bad data raises ``ValueError``
     naming file, column, value and line.
     """
-    from batterygym.core.io import _parse_number, read_table
+    from batterygym.core.tables import parse_number, read_table
 
     path = Path(path)
     header, rows, lines, col = read_table(path, "fleet assets CSV", ASSET_COLUMNS, f"{PREQUALIFIED_PREFIX}<market>",
@@ -204,7 +204,7 @@ def load_fleet_assets(path: str | os.PathLike[str], config: FleetConfig | None =
         if name in names:
             raise ValueError(f"{path}: column 'name', line {line}: duplicate asset name {name!r} (also on line "
                              f"{lines[names.index(name)]})")
-        v = {c: _parse_number(path, c, row[col[c]], line, True) for c in ASSET_COLUMNS[1:]}
+        v = {c: parse_number(path, c, row[col[c]], line, True) for c in ASSET_COLUMNS[1:]}
         for c in ("capacity_kwh", "power_kw"):
             if v[c] <= 0:
                 raise ValueError(f"{path}: column {c!r}, line {line}: {row[col[c]].strip()!r} must be > 0")
@@ -216,7 +216,7 @@ def load_fleet_assets(path: str | os.PathLike[str], config: FleetConfig | None =
             raise ValueError(f"{path}: line {line} (asset {name!r}): {exc}") from None
         names.append(name)
         assets.append(b)
-    pq = {m: np.array([_parse_number(path, c, row[col[c]], line, True) for row, line in zip(rows, lines, strict=True)])
+    pq = {m: np.array([parse_number(path, c, row[col[c]], line, True) for row, line in zip(rows, lines, strict=True)])
           for m, c in markets.items()}
     return FleetAssets(path=path, names=tuple(names), assets=tuple(assets), prequalified_kw=pq, lines=tuple(lines))
 
@@ -230,7 +230,7 @@ def write_example_fleet_csv(path: str | os.PathLike[str], seed: int = 0, days: i
     """
     from gymnasium.utils.seeding import np_random
 
-    from batterygym.core.io import TIMESTAMP
+    from batterygym.core.tables import TIMESTAMP
 
     cfg = FleetConfig.from_kwargs(n_days=days, **fleet)
     rng, _ = np_random(seed)

@@ -303,7 +303,7 @@ def load_v2g_prices(path: str | os.PathLike[str], timezone: str | None = None,
     local time there; ``notes`` receives what was done). Bad data raises ``ValueError`` naming file,
     column, value and line.
     """
-    from batterygym.core.io import TIMESTAMP, _parse_number, read_table
+    from batterygym.core.tables import TIMESTAMP, parse_number, read_table
     from batterygym.core.timestamps import regular_steps
 
     path = Path(path)
@@ -322,7 +322,7 @@ def load_v2g_prices(path: str | os.PathLike[str], timezone: str | None = None,
         raise ValueError(f"{where}, line {lines[-1]}: the last day is partial: {len(rows)} hourly rows are "
                          f"{len(rows) // 24} whole day(s) and {len(rows) % 24} hour(s) (last row "
                          f"{cells[-1].strip()!r}); give whole days of 24 hours")
-    prices = {field: np.array([_parse_number(path, name, row[col[name]], line, name in _NONNEGATIVE)
+    prices = {field: np.array([parse_number(path, name, row[col[name]], line, name in _NONNEGATIVE)
                                for row, line in zip(rows, lines, strict=True)])
               for name, field in PRICE_COLUMNS.items()}
     return V2GPrices(start=start[:10], **prices)

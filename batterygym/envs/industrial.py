@@ -9,8 +9,8 @@ import numpy as np
 from gymnasium import spaces
 
 from batterygym.core.battery import power_bounds, step_battery
-from batterygym.core.generators import IndustrialSiteConfig, generate_industrial
 from batterygym.core.industrial import IndustrialScenario, settle_step, terminal_credit
+from batterygym.core.industrial_generator import IndustrialSiteConfig, generate_industrial
 from batterygym.envs._args import check_env_args, check_reset_args
 
 N_STATE = 4  # soc, soh, peak share, budget share

@@ -11,7 +11,7 @@ import pytest
 
 import batterygym  # noqa: F401 - registers the ids
 from batterygym.core import IndustrialSiteConfig, TOUTariff, load_industrial_csv
-from batterygym.core.io import default_connection_kw, write_example_csv
+from batterygym.core.industrial_io import default_connection_kw, write_example_csv
 
 
 def same_scenario(a, b) -> list[str]:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from batterygym.core.io import load_industrial_csv
+from batterygym.core.industrial_io import load_industrial_csv
 
 
 def _write(path: Path, stamps: list[str]) -> Path:
