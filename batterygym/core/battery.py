@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -146,6 +147,60 @@ def wear_cost_per_kwh(price_eur_per_kwh: float, soh0: float, soh_end_of_life: fl
     return price_eur_per_kwh * soh0 * fade_per_cycle / (2.0 * (soh0 - soh_end_of_life))
 
 
+class Coefficients(NamedTuple):
+    """The constants of :func:`bounds_of` for one battery and step length ``dt`` (hours): what a hot
+    loop precomputes once per episode. Fields are floats for one battery, arrays for a bank."""
+
+    e_floor: Any  # soc_min * Cap (kWh per unit of SoH)
+    e_ceiling: Any  # soc_max * Cap
+    k_floor: Any  # dt * (1 / eta_d - soc_min * fade_per_cycle / 2): kWh above the floor per kW discharged
+    k_ceiling: Any  # dt * (eta_c + soc_max * fade_per_cycle / 2): kWh under the ceiling per kW charged
+    k_forced: Any  # dt * (1 / eta_d - soc_max * fade_per_cycle / 2): kWh over the ceiling per kW discharged
+    calendar: Any  # SoH lost to calendar ageing in one step
+    tol: Any  # ENERGY_TOL * Cap: a ceiling overshoot this small is rounding
+    dt: float
+
+
+def coefficients(b: BatteryParams, dt: float) -> Coefficients:
+    """The constants of :func:`bounds_of` for battery ``b`` and steps of ``dt`` hours."""
+    kc, half = b.capacity_kwh, 0.5 * b.fade_per_cycle
+    return Coefficients(b.soc_min * kc, b.soc_max * kc, dt * (1.0 / b.eta_discharge - b.soc_min * half),
+                        dt * (b.eta_charge + b.soc_max * half), dt * (1.0 / b.eta_discharge - b.soc_max * half),
+                        b.calendar_fade(dt), ENERGY_TOL * kc, dt)
+
+
+def bounds_of(k: Coefficients, e: float, soh: float, charge_max_kw: float, discharge_max_kw: float,
+              budget_kwh: float = math.inf) -> tuple[float, float]:
+    """Feasible interval ``[lo, hi]`` of signed power for one step: the bound equations, written once.
+
+    ``charge_max_kw``/``discharge_max_kw`` are the limits of the battery and its site (ratings,
+    connection, no export); ``budget_kwh`` is the charge energy still allowed. The interval holds
+    every power that keeps next step's energy inside next step's SoC window (the window shrinks with
+    the SoH the step's own throughput and calendar ageing take). It contains 0 unless calendar fade
+    lowers the ceiling below the stored energy, which then forces a small discharge.
+    :meth:`BatteryBank.bounds` is the batched form; ``tests/test_battery_bank.py`` ties them.
+    """
+    soh_idle = soh - k.calendar
+    head = k.e_ceiling * soh_idle - e  # room under the ceiling if idle
+    floor_room = e - k.e_floor * soh_idle  # energy above the floor if idle
+    d_hi = floor_room / k.k_floor if floor_room > 0.0 else 0.0
+    if discharge_max_kw < d_hi:
+        d_hi = discharge_max_kw
+    if head >= -k.tol:  # at the ceiling up to rounding: idle stays feasible
+        c_hi = head / k.k_ceiling if head > 0.0 else 0.0
+        if charge_max_kw < c_hi:
+            c_hi = charge_max_kw
+        if budget_kwh < math.inf:
+            cap = budget_kwh / k.dt if budget_kwh > 0.0 else 0.0
+            if cap < c_hi:
+                c_hi = cap
+        return -d_hi, c_hi
+    d_lo = -head / k.k_forced
+    if d_lo > d_hi:
+        d_lo = d_hi  # infeasible site limits; scenario validation rules this out
+    return -d_hi, -d_lo
+
+
 def power_bounds(
     b: BatteryParams,
     e: float,
@@ -155,34 +210,33 @@ def power_bounds(
     discharge_max_kw: float,
     budget_kwh: float,
 ) -> tuple[float, float]:
-    """Feasible interval ``[lo, hi]`` of signed power for one step.
+    """:func:`bounds_of` for battery ``b`` (its coefficients computed on the spot)."""
+    return bounds_of(coefficients(b, dt), e, soh, charge_max_kw, discharge_max_kw, budget_kwh)
 
-    ``charge_max_kw``/``discharge_max_kw`` are the limits of the battery and its site (ratings,
-    connection, no export); ``budget_kwh`` is the charge energy still allowed. The interval holds
-    every power that keeps next step's energy inside next step's SoC window. It contains 0 unless
-    calendar fade lowers the ceiling below the stored energy, which then forces a small discharge.
-    """
-    kc = b.capacity_kwh
-    soh_idle = soh - b.calendar_fade(dt)
-    half_fade = 0.5 * b.fade_per_cycle  # = capacity_kwh * fade_per_kwh
-    head = b.soc_max * kc * soh_idle - e  # room under the ceiling if idle
-    floor_room = e - b.soc_min * kc * soh_idle  # energy above the floor if idle
-    if floor_room < 0.0:
-        floor_room = 0.0
-    d_hi = floor_room / (dt * (1.0 / b.eta_discharge - b.soc_min * half_fade))
-    if discharge_max_kw < d_hi:
-        d_hi = discharge_max_kw
-    if head >= -ENERGY_TOL * kc:  # at the ceiling up to rounding: idle stays feasible
-        c_hi = max(head, 0.0) / (dt * (b.eta_charge + b.soc_max * half_fade))
-        if charge_max_kw < c_hi:
-            c_hi = charge_max_kw
-        if budget_kwh < c_hi * dt:
-            c_hi = budget_kwh / dt if budget_kwh > 0.0 else 0.0
-        return -d_hi, c_hi
-    d_lo = -head / (dt * (1.0 / b.eta_discharge - b.soc_max * half_fade))
-    if d_lo > d_hi:
-        d_lo = d_hi  # infeasible site limits; scenario validation rules this out
-    return -d_hi, -d_lo
+
+def power_of_share(a: float, p_charge_kw: float, p_discharge_kw: float) -> float:
+    """Signed power a share ``a`` in [-1, 1] of the rating asks for: ``a * p_charge_kw`` when charging,
+    ``a * p_discharge_kw`` when discharging. :func:`powers_of_shares` is the batched form."""
+    return a * (p_charge_kw if a > 0.0 else p_discharge_kw)
+
+
+def share_of_power(p: float, p_charge_kw: float, p_discharge_kw: float) -> float:
+    """The share that asks for signed power ``p`` (the inverse of :func:`power_of_share`; 0 for a zero rating)."""
+    rating = p_charge_kw if p > 0.0 else p_discharge_kw
+    return p / rating if rating > 0.0 else 0.0
+
+
+def powers_of_shares(a: np.ndarray, p_charge_kw: np.ndarray | float, p_discharge_kw: np.ndarray | float
+                     ) -> np.ndarray:
+    """:func:`power_of_share` on arrays."""
+    return a * np.where(a > 0.0, p_charge_kw, p_discharge_kw)
+
+
+def shares_of_powers(p: np.ndarray, p_charge_kw: np.ndarray | float, p_discharge_kw: np.ndarray | float
+                     ) -> np.ndarray:
+    """:func:`share_of_power` on arrays."""
+    rating = np.where(p > 0.0, p_charge_kw, p_discharge_kw)
+    return np.divide(p, rating, out=np.zeros(np.broadcast(p, rating).shape), where=rating > 0.0)
 
 
 def step_battery(b: BatteryParams, e: float, soh: float, p: float, dt: float) -> tuple[float, float]:
@@ -237,21 +291,19 @@ class BatteryBank:
     def soh0(self) -> np.ndarray:
         return np.array([p.soh0 for p in self.params])
 
+    def coefficients(self, dt: float) -> Coefficients:
+        """:func:`coefficients` of every battery, as arrays."""
+        return Coefficients(self.soc_min * self.capacity_kwh, self.soc_max * self.capacity_kwh,
+                            dt * (1.0 / self.eta_discharge - self.soc_min * self.half_fade),
+                            dt * (self.eta_charge + self.soc_max * self.half_fade),
+                            dt * (1.0 / self.eta_discharge - self.soc_max * self.half_fade),
+                            self.calendar_fade_per_day * dt / 24.0, ENERGY_TOL * self.capacity_kwh, dt)
+
     def bounds(self, e: np.ndarray, soh: np.ndarray, dt: float, charge_max_kw: np.ndarray,
                discharge_max_kw: np.ndarray, budget_kwh: np.ndarray | float = np.inf
                ) -> tuple[np.ndarray, np.ndarray]:
-        """Per battery, the feasible interval ``[lo, hi]`` of signed power (see :func:`power_bounds`)."""
-        soh_idle = soh - self.calendar_fade_per_day * dt / 24.0
-        head = self.soc_max * self.capacity_kwh * soh_idle - e
-        floor_room = np.maximum(e - self.soc_min * self.capacity_kwh * soh_idle, 0.0)
-        d_hi = np.minimum(floor_room / (dt * (1.0 / self.eta_discharge - self.soc_min * self.half_fade)),
-                          discharge_max_kw)
-        c_hi = np.maximum(head, 0.0) / (dt * (self.eta_charge + self.soc_max * self.half_fade))
-        c_hi = np.minimum(np.minimum(c_hi, charge_max_kw), np.maximum(budget_kwh, 0.0) / dt)
-        d_lo = np.minimum(np.maximum(-head, 0.0) / (dt * (1.0 / self.eta_discharge - self.soc_max * self.half_fade)),
-                          d_hi)
-        hi = np.where(head >= -ENERGY_TOL * self.capacity_kwh, c_hi, -d_lo)
-        return -d_hi, hi
+        """Per battery, the feasible interval ``[lo, hi]`` of signed power (:func:`bounds_of`)."""
+        return bounds_batch(self.coefficients(dt), e, soh, charge_max_kw, discharge_max_kw, budget_kwh)
 
     def step(self, e: np.ndarray, soh: np.ndarray, p: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
         """Next energy and state of health per battery after signed powers ``p``."""
@@ -260,3 +312,16 @@ class BatteryBank:
         e_next = e + self.eta_charge * c * dt - d * dt / self.eta_discharge
         soh_next = soh - self.fade_per_kwh * (c + d) * dt - self.calendar_fade_per_day * dt / 24.0
         return e_next, soh_next
+
+
+def bounds_batch(k: Coefficients, e: np.ndarray, soh: np.ndarray, charge_max_kw: np.ndarray | float,
+                 discharge_max_kw: np.ndarray | float, budget_kwh: np.ndarray | float = np.inf
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`bounds_of` on arrays (any shape that broadcasts against the coefficients)."""
+    soh_idle = soh - k.calendar
+    head = k.e_ceiling * soh_idle - e
+    d_hi = np.minimum(np.maximum(e - k.e_floor * soh_idle, 0.0) / k.k_floor, discharge_max_kw)
+    c_hi = np.minimum(np.maximum(head, 0.0) / k.k_ceiling, charge_max_kw)
+    c_hi = np.minimum(c_hi, np.maximum(budget_kwh, 0.0) / k.dt)
+    d_lo = np.minimum(np.maximum(-head, 0.0) / k.k_forced, d_hi)
+    return -d_hi, np.where(head >= -k.tol, c_hi, -d_lo)
