@@ -12,14 +12,16 @@ from gymnasium.envs.registration import register, registry
 __version__ = "0.1.0"
 
 _ENVS = {
-    "batterygym/Industrial-v0": "batterygym.envs.industrial:IndustrialEnv",  # 168 hourly steps by default
-    "batterygym/Fleet-v0": "batterygym.envs.fleet:FleetEnv",  # 24
-    "batterygym/V2G-v0": "batterygym.envs.v2g:V2GEnv",  # 24
-    "batterygym/MicrogridBSS-v0": "batterygym.envs.microgrid_bss:MicrogridBSSEnv",  # 24
+    "batterygym/Industrial-v0": ("batterygym.envs.industrial:IndustrialEnv",
+                                 "batterygym.envs.industrial_vector:IndustrialVectorEnv"),
+    "batterygym/Fleet-v0": ("batterygym.envs.fleet:FleetEnv", "batterygym.envs.fleet_vector:FleetVectorEnv"),
+    "batterygym/V2G-v0": ("batterygym.envs.v2g:V2GEnv", "batterygym.envs.v2g_vector:V2GVectorEnv"),
+    "batterygym/MicrogridBSS-v0": ("batterygym.envs.microgrid_bss:MicrogridBSSEnv",
+                                   "batterygym.envs.microgrid_vector:MicrogridBSSVectorEnv"),
 }
 
-for _id, _entry in _ENVS.items():
+for _id, (_entry, _vector) in _ENVS.items():
     if _id not in registry:
-        register(id=_id, entry_point=_entry)
+        register(id=_id, entry_point=_entry, vector_entry_point=_vector)
 
 __all__ = ["__version__"]
