@@ -48,8 +48,8 @@ def assert_matches_scalar(env_id: str, n: int, seed: int | list[int], steps: int
             mask = ir.get(f"_{key}", np.zeros(n, dtype=bool))
             np.testing.assert_array_equal(iv.get(f"_{key}", np.zeros(n, dtype=bool)), mask, err_msg=f"{where} _{key}")
             if mask.any():
-                np.testing.assert_allclose(np.asarray(iv[key], dtype=float)[mask], np.asarray(ir[key], dtype=float)[mask],
-                                           rtol=1e-9, atol=1e-9, err_msg=f"{where} {key}")
+                got, want = np.asarray(iv[key], dtype=float)[mask], np.asarray(ir[key], dtype=float)[mask]
+                np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9, err_msg=f"{where} {key}")
         if "final_obs" in ir:
             for i in np.flatnonzero(ir["_final_obs"]):
                 np.testing.assert_allclose(iv["final_obs"][i], ir["final_obs"][i], rtol=1e-6, atol=1e-6)
