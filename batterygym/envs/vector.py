@@ -17,6 +17,7 @@ sub-envs) and :meth:`_observe` (the batched observation).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,16 @@ class BatteryVectorEnv(VectorEnv):
         self._steps = np.zeros(num_envs, dtype=np.int64)
         self._needs_reset = np.zeros(num_envs, dtype=bool)
         self._started = False
+        self._schedules: list[Iterator[int]] | None = None
+
+    def set_episode_seeds(self, schedules: list[Iterator[int]] | None) -> None:
+        """Seed every episode of sub-env ``i`` with the next seed of ``schedules[i]`` (the first at the next
+        :meth:`reset`, later ones at each autoreset), so the episodes a training run sees are known; None
+        goes back to drawing from each sub-env's generator."""
+        if schedules is not None and len(schedules) != self.num_envs:
+            raise ValueError(f"schedules must hold one seed iterator per sub-env ({self.num_envs}), "
+                             f"got {len(schedules)}")
+        self._schedules = None if schedules is None else list(schedules)
 
     # ------------------------------------------------------------------ subclass interface
     def _begin(self, idx: np.ndarray, rngs: list[np.random.Generator], options: dict[str, Any] | None) -> None:
@@ -93,6 +104,11 @@ class BatteryVectorEnv(VectorEnv):
         """The observation of every sub-env now, ``(num_envs, *single_observation_space.shape)``."""
         raise NotImplementedError
 
+    def idle_rewards(self, i: int) -> np.ndarray:
+        """Per step, the reward the idle (zero) action earns in sub-env ``i``'s current episode (from its
+        scenario, by core): what the training reward baseline subtracts."""
+        raise NotImplementedError(f"{type(self).__name__} does not compute idle rewards")
+
     def _check_reset_options(self, options: dict[str, Any] | None) -> None:
         """Refuse reset options the env does not read (override to accept some)."""
         if options:
@@ -105,6 +121,8 @@ class BatteryVectorEnv(VectorEnv):
         if options is not None and not isinstance(options, dict):
             raise ValueError(f"options must be a dict or None, got {options!r}")
         self._check_reset_options(options)
+        if self._schedules is not None:
+            seed = [next(it) for it in self._schedules]
         seeds = per_env_seeds(seed, self.num_envs)
         if seed is not None:
             self._np_random, self._np_random_seed = seeding.np_random(seeds[0])
@@ -164,6 +182,9 @@ class BatteryVectorEnv(VectorEnv):
 
     def _restart(self, mask: np.ndarray) -> None:
         idx = np.flatnonzero(mask)
+        if self._schedules is not None:
+            for i in idx.tolist():
+                self._rngs[i], _ = seeding.np_random(int(next(self._schedules[i])))
         self._begin(idx, [self._rngs[i] for i in idx.tolist()], None)
         self._steps[idx] = 0
 

@@ -1,0 +1,60 @@
+"""SB3 on a native vector env sees what it sees on DummyVecEnv over the scalar training envs."""
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+pytest.importorskip("stable_baselines3")
+from stable_baselines3.common.vec_env import DummyVecEnv  # noqa: E402
+
+import batterygym  # noqa: E402,F401
+from batterygym.agents.train import make_train_env  # noqa: E402
+from batterygym.agents.vector_training import SB3VectorEnv, make_training_vec_env  # noqa: E402
+
+CASES = {
+    "batterygym/Industrial-v0": {"n_days": 1},
+    "batterygym/Fleet-v0": {},
+    "batterygym/V2G-v0": {"n_evs": 4},
+    "batterygym/MicrogridBSS-v0": {},
+}
+
+
+def _schedules(n: int, lo: int = 500) -> list:
+    return [iter(range(lo + r, lo + 10_000, n)) for r in range(n)]
+
+
+@pytest.mark.parametrize("env_id", sorted(CASES))
+@pytest.mark.parametrize("baseline", ["idle", None])
+def test_adapter_matches_dummy_vec_env(env_id: str, baseline: str | None) -> None:
+    kwargs, n = CASES[env_id], 3
+    ref = DummyVecEnv([lambda it=it: make_train_env(env_id, kwargs, it, baseline) for it in _schedules(n)])
+    vec = make_training_vec_env(env_id, n, kwargs, _schedules(n), baseline)
+    np.testing.assert_allclose(vec.reset(), ref.reset(), rtol=1e-6, atol=1e-6)
+    rng = np.random.default_rng(1)
+    episodes = 0
+    for t in range(60):
+        a = rng.uniform(-1.1, 1.1, size=(n, *vec.action_space.shape)).astype(np.float32)
+        ov, rv, dv, iv = vec.step(a)
+        orf, rr, dr, ir = ref.step(a)
+        np.testing.assert_allclose(rv, rr, rtol=1e-5, atol=1e-5, err_msg=f"step {t}")
+        np.testing.assert_array_equal(dv, dr)
+        np.testing.assert_allclose(ov, orf, rtol=1e-6, atol=1e-6, err_msg=f"step {t}")
+        for i in np.flatnonzero(dr):
+            episodes += 1
+            assert iv[i]["TimeLimit.truncated"] == ir[i]["TimeLimit.truncated"]
+            np.testing.assert_allclose(iv[i]["terminal_observation"], ir[i]["terminal_observation"], rtol=1e-6,
+                                       atol=1e-6)
+            assert iv[i]["episode"]["l"] == ir[i]["episode"]["l"]
+            assert iv[i]["episode"]["r"] == pytest.approx(ir[i]["episode"]["r"], rel=1e-9, abs=1e-6)
+    assert episodes >= n  # every sub-env ended an episode: the autoreset and its seed schedule were compared
+    seeds = [env.last_seed for env in ref.envs]
+    assert vec.last_seed == max(seeds)
+    vec.close()
+    ref.close()
+
+
+def test_adapter_refuses_next_step_autoreset() -> None:
+    venv = gym.make_vec("batterygym/Industrial-v0", num_envs=2, vectorization_mode="vector_entry_point")
+    with pytest.raises(ValueError, match="SameStep"):
+        SB3VectorEnv(venv)
