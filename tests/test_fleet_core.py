@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from batterygym.core.battery import BatteryBank, BatteryParams, power_bounds, step_battery
-from batterygym.core.fleet import FleetScenario, FleetState, cost_breakdown, simulate
+from batterygym.core.battery import BatteryBank, BatteryParams, bounds_of, coefficients, power_bounds, step_battery
+from batterygym.core.fleet import FleetScenario, FleetState, cost_breakdown, idle_rewards, simulate
+from batterygym.core.fleet_state import FleetBatch
 
 TOL = 1e-9
 
@@ -138,14 +139,17 @@ def test_projection_invariants(requests, soc0, fade, cycles):
 @settings(max_examples=40, deadline=None)
 @given(st.floats(0.0, 1.0), st.floats(0.0, 1e-3), st.floats(0.5, 1.0), st.floats(0.0, 5000.0), st.integers(0, 99))
 def test_bounds_and_step_are_the_shared_battery_model(share, fade, eta, budget, seed):
-    """FleetState's precomputed coefficients give power_bounds, BatteryBank.bounds and step_battery."""
+    """FleetState's bounds are bounds_of with its layout's coefficients (power_bounds, BatteryBank.bounds), and its
+    update is step_battery."""
     b = battery(fade_per_cycle=fade, eta_charge=eta, eta_discharge=eta, max_cycles_per_day=1.0)
     s = scenario(assets=(b, battery(capacity_kwh=1000.0, p_charge_kw=500.0, p_discharge_kw=400.0)))
     state = FleetState(s)
     rng = np.random.default_rng(seed)
     soh = float(rng.uniform(0.8, 1.0))
     e = (b.soc_min + share * (b.soc_max - b.soc_min)) * soh * b.capacity_kwh
-    lo, hi = state._bounds(state._consts[0], e, soh, budget)
+    a = state._consts[0]
+    lo, hi = bounds_of(a.k, e, soh, a.charge_max, a.discharge_max, budget)
+    assert a.k == coefficients(b, s.dt_h)  # the shared coefficients, computed once per layout
     ref = power_bounds(b, e, soh, s.dt_h, float(s.charge_limit_kw[0]), float(s.discharge_limit_kw[0]), budget)
     assert (lo, hi) == pytest.approx(ref, rel=1e-12, abs=1e-9)
     bank_lo, bank_hi = BatteryBank.of([b]).bounds(np.array([e]), np.array([soh]), s.dt_h, s.charge_limit_kw[:1],
@@ -198,3 +202,140 @@ def test_window_starts_from_the_given_state():
     assert w.n_steps == 2 and w.prices.tolist() == s.prices[1:].tolist()
     assert w.assets[0].e0_kwh == pytest.approx(1500.0) and w.charge_budget_kwh[0] == pytest.approx(800.0)
     assert dataclasses.replace(w.assets[1], soc0=0.5) == s.assets[1]
+
+
+# ------------------------------------------------------------------------------------------ batched step
+def test_idle_rewards_are_what_the_zero_action_earns():
+    s = scenario(terminal_value_eur_per_mwh=40.0, assets=(battery(max_cycles_per_day=1.0), battery(
+        capacity_kwh=1000.0, p_charge_kw=500.0, p_discharge_kw=400.0, fade_per_cycle=1e-3)))
+    state = FleetState(s)
+    paid = []
+    for _ in range(s.n_steps):
+        out = state.step([0.0] * 6)
+        paid.append(out.revenue_eur - out.degradation_eur + out.terminal_eur)
+    idle = idle_rewards(s)
+    assert idle.shape == (s.n_steps,) and idle.tolist() == paid
+
+
+def _fleet(draw, n_steps: int) -> FleetScenario:
+    """A small random fleet: 1-3 assets, 1-4 markets, states and limits that make every projection case likely."""
+    n_assets, n_markets = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    fraction = st.floats(0.0, 1.0)
+    assets = []
+    for _ in range(n_assets):
+        p_c, p_d = draw(st.sampled_from([0.0, 300.0, 1000.0])), draw(st.sampled_from([0.0, 400.0, 1000.0]))
+        soc_min = draw(st.floats(0.0, 0.3))
+        assets.append(battery(capacity_kwh=draw(st.sampled_from([500.0, 2000.0])), p_charge_kw=p_c,
+                              p_discharge_kw=p_d, soc_min=soc_min, soc0=draw(st.floats(soc_min, 1.0)),
+                              eta_charge=draw(st.floats(0.7, 1.0)), eta_discharge=draw(st.floats(0.7, 1.0)),
+                              fade_per_cycle=draw(st.sampled_from([0.0, 1e-3])),
+                              max_cycles_per_day=draw(st.sampled_from([None, 0.3, 1.0]))))
+    directions = [draw(st.sampled_from(["up", "down"])) for _ in range(n_markets)]
+    # round prequalifications (ties between an asset's up and down totals are common) or any share of the rating
+    amount = st.sampled_from([0.0, 100.0, 200.0, 300.0]).map(lambda kw: ("kw", kw)) | fraction.map(lambda f: ("f", f))
+    pq = np.zeros((n_assets, n_markets))
+    for i, b in enumerate(assets):
+        for m, d in enumerate(directions):
+            rating = b.p_discharge_kw if d == "up" else b.p_charge_kw
+            kind, v = draw(amount)
+            pq[i, m] = min(v, rating) if kind == "kw" else v * rating
+    prices = np.array([[draw(st.floats(-100.0, 300.0)) for _ in range(n_markets)] for _ in range(n_steps)])
+    return FleetScenario(assets=tuple(assets), directions=tuple(directions), prices=prices, prequalified_kw=pq,
+                         terminal_value_eur_per_mwh=draw(st.sampled_from([0.0, 40.0])),
+                         dt_h=draw(st.sampled_from([1.0, 0.5, 0.3])))
+
+
+@st.composite
+def batches(draw):
+    """Rows of one size: the same fleet in every row or each its own, and requests with ties, zeros and overs."""
+    n_steps, rows = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    first = _fleet(draw, n_steps)
+    if draw(st.booleans()):
+        scenarios = [first] * rows
+    else:
+        scenarios = [first]
+        while len(scenarios) < rows:
+            s = _fleet(draw, n_steps)
+            if (s.n_assets, s.n_markets, s.dt_h) == (first.n_assets, first.n_markets, first.dt_h):
+                scenarios.append(s)
+            else:
+                scenarios.append(first)
+    k = first.n_assets * first.n_markets
+    share = st.sampled_from([-0.5, 0.0, 0.25, 0.5, 1.0, 1.5]) | st.floats(-0.2, 1.2)
+    requests = [[[draw(share) for _ in range(k)] for _ in scenarios] for _ in range(n_steps)]
+    late = [draw(st.integers(0, n_steps - 1)) for _ in scenarios]  # a row starts that many steps late
+    return scenarios, requests, late
+
+
+@settings(max_examples=150, deadline=None)
+@given(batches())
+def test_the_batched_step_is_the_scalar_step(case):
+    """FleetBatch, row by row, gives FleetState's allocation, charge and discharge, money and next state: the
+    projection with its tie rule (up on a tie) and uniform scaling, across fleets, rows that start late
+    (inactive rows stay put and earn nothing) and the last step's terminal credit."""
+    scenarios, requests, late = case
+    n, n_steps = len(scenarios), scenarios[0].n_steps
+    batch = FleetBatch.of(scenarios)
+    states = [FleetState(s) for s in scenarios]
+    for step in range(n_steps + max(late)):
+        active = np.array([late[r] <= step < late[r] + n_steps for r in range(n)])
+        if not active.any():
+            continue
+        shares = np.array([requests[min(step - late[r], n_steps - 1)][r] if active[r] else [9.0] * len(
+            requests[0][0]) for r in range(n)])
+        out = batch.step(shares, active)
+        for r, state in enumerate(states):
+            if not active[r]:
+                assert out.revenue_eur[r] == 0.0 and not out.allocation_kw[r].any()
+                continue
+            want = state.step(shares[r].tolist())
+            np.testing.assert_allclose(out.allocation_kw[r], want.allocation_kw, rtol=1e-12, atol=1e-9)
+            np.testing.assert_allclose(out.charge_kw[r], want.charge_kw, rtol=1e-12, atol=1e-9)
+            np.testing.assert_allclose(out.discharge_kw[r], want.discharge_kw, rtol=1e-12, atol=1e-9)
+            for field in ("revenue_eur", "degradation_eur", "terminal_eur", "clipped_kw"):
+                assert getattr(out, field)[r] == pytest.approx(getattr(want, field), rel=1e-12, abs=1e-9), field
+            assert batch.energy_kwh[:, r].tolist() == pytest.approx(state.energy_kwh, rel=1e-12, abs=1e-9)
+            assert batch.soh[:, r].tolist() == pytest.approx(state.soh, rel=1e-12)
+            assert batch.budget_kwh[:, r].tolist() == pytest.approx(state.budget_kwh, rel=1e-12, abs=1e-9)
+            assert batch.lo[:, r].tolist() == pytest.approx(state.lo, rel=1e-12, abs=1e-9)
+            assert batch.hi[:, r].tolist() == pytest.approx(state.hi, rel=1e-12, abs=1e-9)
+            assert int(batch.t[r]) == state.t
+
+
+def test_the_batched_step_refuses_bad_input():
+    s = scenario()
+    batch = FleetBatch.of([s, s])
+    with pytest.raises(ValueError, match=r"shares must have shape \(2, 6\)"):
+        batch.step(np.zeros((2, 5)))
+    for _ in range(s.n_steps):
+        batch.step(np.zeros((2, 6)))
+    with pytest.raises(RuntimeError, match="row 0's episode has ended"):
+        batch.step(np.zeros((2, 6)))
+    with pytest.raises(ValueError, match=r"scenario has \(2, 3, 2\)"):
+        batch.set_fleet([0], s.window(0, 2, [b.e0_kwh for b in s.assets], [1.0, 1.0], [0.0, 0.0]))
+    with pytest.raises(ValueError, match="prices must have shape"):
+        batch.set_prices([0], np.zeros((1, 2, 3)))
+    with pytest.raises(ValueError, match="n_assets must be a positive integer"):
+        FleetBatch(2, 0, 3, 3, 1.0)
+    with pytest.raises(ValueError, match="dt_h must be a positive number"):
+        FleetBatch(2, 1, 3, 3, 0.0)
+    with pytest.raises(RuntimeError, match="every row needs a fleet"):
+        FleetBatch(2, 2, 3, 3, 1.0).restart([0])
+
+
+def test_with_prices_keeps_the_fleet_and_checks_the_prices():
+    s = scenario()
+    other = s.with_prices(s.prices + 1.0, "2025-03-01T00:00")
+    assert other.assets is s.assets and other.prequalified_kw is s.prequalified_kw and other.start == "2025-03-01T00:00"
+    assert np.array_equal(other.prices, s.prices + 1.0) and not other.prices.flags.writeable
+    assert np.allclose(other.value_eur_per_kwh, s.sign * (s.prices + 1.0) / 1000)
+    fields = {f.name for f in dataclasses.fields(FleetScenario)} - {"prices", "start"}
+    assert all(getattr(other, f) is getattr(s, f) or getattr(other, f) == getattr(s, f) for f in fields)
+    with pytest.raises(ValueError, match=r"prices must have shape \(3, 3\)"):
+        s.with_prices(np.zeros((2, 3)), s.start)
+    with pytest.raises(ValueError, match="non-finite value inf at step 1, market 2"):
+        bad = s.prices.copy()
+        bad[1, 2] = np.inf
+        s.with_prices(bad, s.start)
+    with pytest.raises(ValueError, match="start must be an ISO timestamp"):
+        s.with_prices(s.prices, "soon")

@@ -7,8 +7,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import batterygym  # noqa: F401 - registers the ids
-from batterygym.baselines.industrial_heuristics import heuristics_for, rollout
-from batterygym.core.fleet import simulate
+from batterygym.baselines.rollout import heuristics_for, rollout
+from batterygym.core.fleet import idle_rewards, simulate
 from batterygym.core.fleet_generator import FleetConfig, fixed_layout, generate_fleet
 from batterygym.envs.fleet import FleetEnv
 
@@ -67,6 +67,17 @@ def test_zero_action_is_idle_and_full_action_is_projected():
     assert ((up > 0) == (pq_up >= pq_dn) & (pq_up > 0)).all() and not ((up > 0) & (dn > 0)).any()
     assert (up <= s.discharge_limit_kw + 1e-9).all() and (dn <= s.charge_limit_kw + 1e-9).all()
     assert info["clipped_kw"] > 0
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(terminal_value_eur_per_mwh=30.0, max_cycles_per_day=0.5)])
+def test_idle_rewards_are_the_zero_actions_rewards(kwargs):
+    env = gym.make(ENV_ID, **kwargs)
+    env.reset(seed=4)
+    paid, done = [], False
+    while not done:
+        _, reward, done, _, _ = env.step(np.zeros(env.action_space.shape, dtype=np.float32))
+        paid.append(reward)
+    assert idle_rewards(env.unwrapped.scenario).tolist() == paid
 
 
 def test_seeding_and_fixed_scenarios():

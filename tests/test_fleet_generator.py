@@ -6,7 +6,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from batterygym.core.fleet_generator import FleetConfig, fixed_layout, generate_fleet, generate_layout
+from batterygym.core.fleet_generator import (
+    FleetConfig,
+    MarketSteps,
+    PriceDraws,
+    draw_episodes,
+    episode_prices,
+    fixed_layout,
+    generate_fleet,
+    generate_layout,
+    start_of,
+)
 from batterygym.core.fleet_io import load_fleet_csv, load_fleet_prices, write_example_fleet_csv
 
 
@@ -135,3 +145,42 @@ def test_missing_csv_and_mixed_fleet_options(tmp_path):
         load_fleet_csv(path, assets=fixed_layout(FleetConfig()).assets)
     with pytest.raises(ValueError, match="needs a fixed layout_seed"):
         load_fleet_csv(path, layout_seed=None)
+
+
+# ------------------------------------------------------------------------------------------ batches
+@pytest.mark.parametrize("kwargs", [dict(), dict(n_days=2, dt_h=0.5, n_markets=3), dict(layout_seed=None),
+                                    dict(random_start=False, year=2024, n_markets=1)])
+def test_episodes_built_in_a_batch_are_the_episodes_built_one_by_one(kwargs):
+    """Each episode's numbers drawn from its own generator, all prices built at once: the same prices and start
+    as generate_fleet from that generator, and the generators end in the same state (their next episodes agree)."""
+    cfg = FleetConfig(**kwargs)
+    fixed = fixed_layout(cfg)
+    seeds = list(range(40, 70))
+    rngs = [np.random.default_rng(s) for s in seeds]
+    layouts = [fixed or generate_layout(rng, cfg) for rng in rngs]
+    draws = PriceDraws.empty(len(seeds), cfg, cfg.n_markets)
+    draw_episodes(rngs, cfg, draws)
+    if fixed is not None:
+        markets = fixed.markets(cfg)
+    else:
+        markets = MarketSteps.of(cfg, *(np.stack([getattr(lay, f) for lay in layouts])
+                                        for f in ("premium", "volatility", "spike_prob", "sign")))
+    prices = episode_prices(cfg, draws, markets)
+    for j, seed in enumerate(seeds):
+        one = np.random.default_rng(seed)
+        s = generate_fleet(one, cfg, fixed)
+        assert np.array_equal(prices[j], s.prices) and start_of(cfg, int(draws.start_day[j])) == s.start
+        assert layouts[j].assets == s.assets
+        assert one.random() == rngs[j].random()
+
+
+def test_episodes_of_a_layout_share_its_checked_fleet():
+    cfg = FleetConfig()
+    layout = fixed_layout(cfg)
+    a = generate_fleet(np.random.default_rng(1), cfg, layout)
+    assert a.bank is a.bank  # derived once ...
+    b = generate_fleet(np.random.default_rng(2), cfg, layout)
+    assert b.assets is a.assets and b.prequalified_kw is a.prequalified_kw and b.bank is a.bank  # ... for all
+    assert not np.array_equal(a.prices, b.prices) and not b.prices.flags.writeable
+    assert layout.markets(cfg) is layout.markets(cfg)
+    assert start_of(cfg, 0) == "2025-01-01T00:00" and start_of(cfg, 31) == "2025-02-01T00:00"

@@ -445,3 +445,40 @@ def test_step_after_the_end_and_nan_action():
         env.step(np.zeros(1, dtype=np.float32))
     with pytest.raises(RuntimeError, match=r"ended"):
         env.step(np.zeros(1, dtype=np.float32))
+
+
+def test_generated_episodes_observe_as_a_fresh_env_on_their_scenario():
+    """Resets reuse the time and price rows of earlier episodes with the same start weekday: every row still
+    equals the one a fresh env builds from the scenario alone (clock from its timestamps, windows from its
+    series)."""
+    env = gym.make(ENV_ID, n_days=2, lookahead=5, max_episode_steps=-1)
+    rng = np.random.default_rng(3)
+    for k in range(12):  # a dozen starts: every weekday, most more than once
+        obs, _ = env.reset(seed=k)
+        s = env.unwrapped.scenario
+        fresh = IndustrialEnv(scenario=s, lookahead=5)
+        obs_fresh, _ = fresh.reset(seed=0)
+        np.testing.assert_array_equal(obs, obs_fresh)
+        hours = s.timestamps.hour.to_numpy() + s.timestamps.minute.to_numpy() / 60.0
+        np.testing.assert_allclose(obs[4:6], [np.sin(2 * np.pi * hours[0] / 24), np.cos(2 * np.pi * hours[0] / 24)],
+                                   atol=1e-6)
+        for _ in range(s.n_steps):
+            a = rng.uniform(-1.2, 1.2, 1).astype(np.float32)
+            obs, reward, *_ = env.step(a)
+            obs_fresh, reward_fresh, *_ = fresh.step(a)
+            np.testing.assert_array_equal(obs, obs_fresh)
+            assert reward == reward_fresh
+
+
+def test_state_before_reset_and_reset_with_a_seed_restarts_the_same_episode():
+    env = IndustrialEnv(n_days=1)
+    assert env.state["t"] == 0 and math.isnan(env.state["soc"])
+    first, _ = env.reset(seed=5)
+    s = env.scenario
+    for _ in range(7):
+        env.step(np.ones(1, dtype=np.float32))
+    again, _ = env.reset(seed=5)
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_array_equal(env.scenario.load_kw, s.load_kw)
+    assert env.state == {"t": 0, "energy_kwh": s.battery.e0_kwh, "soc": pytest.approx(s.battery.soc0),
+                         "soh": s.battery.soh0, "peak_kw": 0.0, "budget_kwh": s.charge_budget_kwh}

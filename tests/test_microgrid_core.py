@@ -9,13 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from batterygym.core.battery import BatteryParams
+from batterygym.core.battery import BatteryBank, BatteryParams, power_bounds
 from batterygym.core.microgrid import (
     FULL_GAP_KWH,
     LIMIT_TOL_KW,
     MicrogridScenario,
     MicrogridState,
     cost_breakdown,
+    idle_rewards,
     simulate,
 )
 from batterygym.core.microgrid_generator import MicrogridConfig, generate_microgrid, pv_shape, wind_power
@@ -228,3 +229,61 @@ def test_bad_configs(kwargs, match):
         MicrogridConfig(**kwargs)
     with pytest.raises(TypeError, match="unknown microgrid option"):
         MicrogridConfig.from_kwargs(colour="red")
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), soc=st.floats(0.0, 1.0), soh_drop=st.floats(0.0, 0.05),
+       fresh=st.booleans())
+def test_storage_bounds_are_the_shared_battery_models(seed, soc, soh_drop, fresh):
+    """The state's storage interval is ``power_bounds``/``BatteryBank.bounds`` for any energy and SoH, the
+    window's edges and beyond included (a ceiling above the energy forces a discharge)."""
+    s = scenario(seed % 20, layout_seed=None if fresh else 0)
+    state = MicrogridState(s)
+    bank = BatteryBank.of(s.storage)
+    caps = np.array([b.capacity_kwh for b in s.storage])
+    soh = np.array([b.soh0 for b in s.storage]) - soh_drop
+    e = np.minimum(soc, 0.999) * soh * caps
+    state.storage_kwh, state.soh = e.tolist(), soh.tolist()
+    lo_b, hi_b = bank.bounds(e, soh, 1.0, np.array([b.p_charge_kw for b in s.storage]),
+                             np.array([b.p_discharge_kw for b in s.storage]))
+    for k, b in enumerate(s.storage):
+        lo, hi = state._bounds(k)
+        assert (lo, hi) == power_bounds(b, e[k], soh[k], 1.0, b.p_charge_kw, b.p_discharge_kw, math.inf)
+        assert lo == pytest.approx(lo_b[k], abs=1e-12) and hi == pytest.approx(hi_b[k], abs=1e-12)
+        assert lo <= hi
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"off_grid": True}, {"n_packs": (1, 0, 2, 5), "swaps_per_day": 120.0},
+                                    {"n_days": 2, "terminal_value": False}])
+def test_idle_rewards_are_the_rewards_of_zero_actions(kwargs):
+    for seed in range(4):
+        s = scenario(seed, **kwargs)
+        replay = simulate(s, np.zeros((s.n_steps, s.action_dim)))["reward"].to_numpy()
+        np.testing.assert_allclose(idle_rewards(s), replay, rtol=1e-12, atol=1e-9)
+
+
+def test_generated_scenarios_pass_the_checks_they_skip():
+    """A generated scenario is built without re-checking its fields: checking them finds them valid and equal."""
+    for kwargs in ({}, {"off_grid": True, "layout_seed": None}):
+        s = scenario(3, **kwargs)
+        checked = dataclasses.replace(s)  # runs __post_init__
+        for f in dataclasses.fields(s):
+            a, b = getattr(s, f.name), getattr(checked, f.name)
+            if isinstance(a, np.ndarray):
+                assert not a.flags.writeable and a.dtype == b.dtype
+                np.testing.assert_array_equal(a, b)
+            else:
+                assert a == b and type(a) is type(b), f.name
+        np.testing.assert_array_equal(s.res_kw, checked.res_kw)
+        np.testing.assert_array_equal(s.deficit_limit_kw, checked.deficit_limit_kw)
+    with pytest.raises(ValueError, match="unknown \\['colour'\\]"):
+        MicrogridScenario._from_valid(colour=1, **base_kwargs())
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"n_packs": (0, 0, 0, 0)}, "at least one pack"), ({"pack_kwh": (24.0, 40.0, 0.005, 75.0)}, "pack_kwh must exceed"),
+    ({"categories": ("A", "B", "B", "D")}, "unique"),
+])
+def test_configs_a_scenario_would_refuse_are_refused(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        MicrogridConfig(**kwargs)

@@ -7,8 +7,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import batterygym  # noqa: F401 - registers the ids
-from batterygym.baselines.industrial_heuristics import heuristics_for, rollout
 from batterygym.baselines.microgrid_heuristics import MicrogridRule
+from batterygym.baselines.rollout import heuristics_for, rollout
 from batterygym.core.microgrid import simulate
 from batterygym.core.microgrid_generator import MicrogridConfig, generate_microgrid
 from batterygym.envs.microgrid_bss import MicrogridBSSEnv

@@ -9,8 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from batterygym.core.battery import BatteryBank
-from batterygym.core.v2g import V2GScenario, V2GState, cost_breakdown, departure_energy, ev_battery, simulate
+from batterygym.core.battery import bounds_batch, coefficients, powers_of_shares, window_batch
+from batterygym.core.v2g import (
+    V2GBatch,
+    V2GScenario,
+    V2GState,
+    cost_breakdown,
+    departure_energy,
+    ev_battery,
+    idle_rewards,
+    simulate,
+)
 from batterygym.core.v2g_generator import V2GConfig, generate_v2g
 
 TOL = 1e-9
@@ -77,14 +86,33 @@ def test_unknown_option_is_named():
 
 
 # ------------------------------------------------------------------------------------------ the step
-def test_window_is_the_shared_battery_bounds_without_power_limits():
-    s = scenario()
-    state = V2GState(s)
-    e = np.linspace(0.0, s.ev.capacity_kwh, 7)
-    lo, hi = BatteryBank.of([s.ev]).bounds(e, np.ones_like(e), s.dt_h, np.inf, np.inf)
-    floor, head = state._window(e)
-    np.testing.assert_allclose(floor, lo, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(head, hi, rtol=1e-12, atol=1e-12)
+@settings(max_examples=60, deadline=None)
+@given(soc=st.floats(0.0, 1.0), soh=st.floats(0.5, 1.0), fade=st.floats(0.0, 0.01), calendar=st.floats(0.0, 0.01),
+       soc_min=st.floats(0.0, 0.4), eta_c=st.floats(0.5, 1.0), eta_d=st.floats(0.5, 1.0), dt=st.floats(0.1, 2.0))
+def test_window_is_the_shared_battery_bounds_without_power_limits(soc, soh, fade, calendar, soc_min, eta_c, eta_d,
+                                                                     dt):
+    """Inside next step's SoC window, window_batch is bounds_batch with unlimited power and no budget."""
+    b = dataclasses.replace(ev_battery(), soc_min=soc_min, soc0=soc_min, soc_max=0.95, fade_per_cycle=fade,
+                            calendar_fade_per_day=calendar, eta_charge=eta_c, eta_discharge=eta_d)
+    k = coefficients(b, dt)
+    s_idle = soh - k.calendar
+    lo_e, hi_e = k.e_floor * s_idle, k.e_ceiling * s_idle
+    e = np.clip(np.array([lo_e + soc * (hi_e - lo_e)]), lo_e, hi_e)  # inside the window, rounding included
+    lo, hi = bounds_batch(k, e, soh, np.inf, np.inf)
+    floor, head = window_batch(k, e, soh)
+    np.testing.assert_array_equal(floor, lo)
+    np.testing.assert_array_equal(head, hi)
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=8), rating=st.floats(0.0, 50.0),
+       dtype=st.sampled_from([np.float32, np.float64]))
+def test_one_rating_both_ways_maps_shares_as_the_general_form(a, rating, dtype):
+    x = np.array(a, dtype=dtype)
+    got = powers_of_shares(x, rating, rating)
+    want = x * np.where(x > 0.0, rating, rating)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
 
 
 def check_deliverable(s: V2GScenario, e: np.ndarray, out, present: np.ndarray) -> None:
@@ -203,3 +231,71 @@ def test_step_after_the_end_raises():
         state.step(np.zeros((3, 3)))
     with pytest.raises(RuntimeError, match="episode has ended"):
         state.step(np.zeros((3, 3)))
+
+
+# ------------------------------------------------------------------------------------------ batched and idle
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n_envs=st.integers(1, 4), n_days=st.integers(1, 2), scale=st.floats(0.0, 1.5),
+       lags=st.lists(st.integers(0, 30), min_size=4, max_size=4))
+def test_the_batched_step_is_the_scalar_step(seed, n_envs, n_days, scale, lags):
+    """V2GBatch on n episodes (started at different steps, some idle at times) equals n V2GStates."""
+    rng = np.random.default_rng(seed)
+    cfg = V2GConfig(n_evs=5, n_days=n_days, arrival_hours=(0, 9), departure_hours=(16, 24))
+    scenarios = [generate_v2g(rng, cfg) for _ in range(n_envs)]
+    s0 = scenarios[0]
+    batch = V2GBatch(s0.ev, n_envs, n_days, 5, s0.expected_up, s0.expected_down, s0.driver_fee_eur_per_kwh,
+                     s0.wear_eur_per_kwh)
+    states = [V2GState(s) for s in scenarios]
+    started = np.zeros(n_envs, dtype=bool)
+    for t in range(s0.n_steps + max(lags[:n_envs])):
+        for i in np.flatnonzero(~started & (np.array(lags[:n_envs]) == t)):  # start episode i now
+            s = scenarios[i]
+            batch.start(np.array([i]), s.arrival_hour[None], s.departure_hour[None], s.arrival_energy_kwh[None],
+                        s.required_energy_kwh[None], s.reg_up_value[None], s.reg_down_value[None],
+                        s.net_energy_cost[None])
+            started[i] = True
+        active = started & (batch.t < s0.n_steps) & (rng.random(n_envs) < 0.9)
+        a = rng.uniform(-scale, scale, (n_envs, 5, 3))
+        e_before = batch.energy_kwh.copy()
+        out = batch.step(a, active)
+        for i in range(n_envs):
+            if not active[i]:
+                np.testing.assert_array_equal(batch.energy_kwh[i], e_before[i])
+                continue
+            want = states[i].step(a[i])
+            np.testing.assert_allclose(batch.energy_kwh[i], states[i].energy_kwh, rtol=1e-12, atol=1e-12)
+            for k, field in enumerate(want):
+                np.testing.assert_allclose(out[k][i], field, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(out.reward[i], want.reward, rtol=1e-12, atol=1e-12)
+            assert batch.t[i] == states[i].t
+            now = scenarios[i].present[batch.t[i]] if batch.t[i] < s0.n_steps else np.zeros(5, dtype=bool)
+            np.testing.assert_array_equal(batch.present[i], now)
+
+
+@pytest.mark.parametrize(("n_days", "kw"), [(1, {}), (3, dict(required_soc=(0.9, 1.0))),
+                                            (2, dict(arrival_hours=(0, 2), departure_hours=(22, 24)))])
+def test_idle_rewards_are_what_zero_actions_earn(n_days, kw):
+    s = generate_v2g(np.random.default_rng(n_days), V2GConfig(n_evs=12, n_days=n_days, **kw))
+    state = V2GState(s)
+    got = [state.step(np.zeros((s.n_evs, 3))).reward for _ in range(s.n_steps)]
+    idle = idle_rewards(s)
+    assert idle.shape == (s.n_steps,) and (idle < 0).any()  # forced charging costs money
+    np.testing.assert_allclose(idle, got, rtol=1e-9, atol=1e-12)
+    fixed = scenario(n_days=2)
+    state = V2GState(fixed)
+    got = [state.step(np.zeros((3, 3))).reward for _ in range(fixed.n_steps)]
+    np.testing.assert_allclose(idle_rewards(fixed), got, rtol=1e-9, atol=1e-12)
+
+
+def test_per_step_arrays_are_the_plug_in_hours():
+    s = scenario(n_days=2)
+    t = np.arange(s.n_steps)[:, None]
+    arr, dep = np.repeat(s.arrival_step, 24, axis=0), np.repeat(s.departure_step, 24, axis=0)
+    present = (t >= arr) & (t < dep)
+    np.testing.assert_array_equal(s.present, present)
+    np.testing.assert_array_equal(s.arriving, t == arr)
+    np.testing.assert_array_equal(s.hours_left, np.where(present, dep - t, 0))
+    req = np.repeat(s.required_energy_kwh, 24, axis=0)
+    floor = req - s.ev.eta_charge * s.ev.p_charge_kw * (dep - t - 1)
+    np.testing.assert_allclose(s.floor_next_kwh, np.where(present, floor, -np.inf))
+    assert not s.present.flags.writeable and not s.floor_next_kwh.flags.writeable

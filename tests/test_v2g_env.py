@@ -7,6 +7,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import batterygym  # noqa: F401 - registers the ids
+from batterygym.core.v2g import idle_rewards
 from batterygym.core.v2g_generator import V2GConfig, generate_v2g
 from batterygym.envs.v2g import V2GEnv, obs_layout
 
@@ -118,3 +119,20 @@ def test_render_ansi():
     for _ in range(8):
         env.step(np.zeros(6, dtype=np.float32))
     assert "plugged=" in env.render()
+
+
+def test_idle_rewards_are_the_envs_rewards_under_zero_actions():
+    env = V2GEnv(n_evs=15, n_days=2, required_soc=(0.9, 1.0))
+    env.reset(seed=7)
+    rewards = [env.step(np.zeros(45, dtype=np.float32))[1] for _ in range(env.scenario.n_steps)]
+    np.testing.assert_allclose(idle_rewards(env.scenario), rewards, rtol=1e-9, atol=1e-12)
+    assert min(rewards) < 0.0  # the forced charging is paid for
+
+
+def test_same_seed_same_observations_after_a_fast_reset():
+    env = V2GEnv(n_evs=6)
+    first = [env.reset(seed=11)[0]] + [env.step(np.full(18, 0.4, dtype=np.float32))[0] for _ in range(24)]
+    env.reset(seed=12)
+    again = [env.reset(seed=11)[0]] + [env.step(np.full(18, 0.4, dtype=np.float32))[0] for _ in range(24)]
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -58,3 +58,22 @@ def test_adapter_refuses_next_step_autoreset() -> None:
     venv = gym.make_vec("batterygym/Industrial-v0", num_envs=2, vectorization_mode="vector_entry_point")
     with pytest.raises(ValueError, match="SameStep"):
         SB3VectorEnv(venv)
+
+
+@pytest.mark.parametrize("env_id", sorted(CASES))
+def test_idle_baseline_is_the_envs_idle_return(env_id: str) -> None:
+    """The idle series the wrapper subtracts is what stepping the env with zero actions pays, step by step."""
+    from batterygym.agents.wrappers import IdleBaselineReward
+
+    env = gym.make(env_id, **CASES[env_id])
+    shaped = IdleBaselineReward(gym.make(env_id, **CASES[env_id]))
+    env.reset(seed=7)
+    shaped.reset(seed=7)
+    zero = np.zeros(env.action_space.shape, dtype=env.action_space.dtype)
+    done, steps = False, 0
+    while not done:
+        _, r, term, trunc, _ = env.step(zero)
+        _, r_shaped, *_ = shaped.step(zero)
+        assert r_shaped == pytest.approx(0.0, abs=1e-9 * max(1.0, abs(r)))
+        done, steps = term or trunc, steps + 1
+    assert steps == env.unwrapped.idle_rewards().shape[0]

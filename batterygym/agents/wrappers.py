@@ -1,7 +1,6 @@
 """Training wrappers: which episodes an agent sees, and a variance-free view of the same money."""
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,25 +33,21 @@ class IdleBaselineReward(gym.Wrapper):
     The subtracted series depends only on the episode's scenario, never on the agent's actions, so
     every policy's return shifts by the same per-episode constant and the optimal policy is
     unchanged; what goes is the large, uncontrollable variance of the site's own bill. Evaluation
-    always uses the env's true reward.
+    always uses the env's true reward. The series is the env's ``idle_rewards()``, which core computes
+    from the episode's scenario (no copy of the env is stepped).
     """
 
     def __init__(self, env: gym.Env) -> None:
+        if not callable(getattr(env.unwrapped, "idle_rewards", None)):
+            raise ValueError(f"IdleBaselineReward needs an env with idle_rewards(); {type(env.unwrapped).__name__} "
+                             "has none")
         super().__init__(env)
         self._idle = np.zeros(0)
         self._t = 0
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         obs, info = self.env.reset(seed=seed, options=options)
-        twin = copy.deepcopy(self.env.unwrapped)
-        zero = np.zeros(twin.action_space.shape, dtype=twin.action_space.dtype)
-        rewards = []
-        while True:
-            _, r, terminated, truncated, _ = twin.step(zero)
-            rewards.append(float(r))
-            if terminated or truncated:
-                break
-        self._idle = np.asarray(rewards)
+        self._idle = np.asarray(self.env.unwrapped.idle_rewards(), dtype=np.float64)
         self._t = 0
         return obs, info
 

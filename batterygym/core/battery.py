@@ -229,6 +229,8 @@ def share_of_power(p: float, p_charge_kw: float, p_discharge_kw: float) -> float
 def powers_of_shares(a: np.ndarray, p_charge_kw: np.ndarray | float, p_discharge_kw: np.ndarray | float
                      ) -> np.ndarray:
     """:func:`power_of_share` on arrays."""
+    if type(p_charge_kw) is float and type(p_discharge_kw) is float and p_charge_kw == p_discharge_kw:  # one product
+        return a * np.float64(p_charge_kw)  # float64 like the general form's, whatever the dtype of ``a``
     return a * np.where(a > 0.0, p_charge_kw, p_discharge_kw)
 
 
@@ -310,7 +312,7 @@ class BatteryBank:
         c = np.maximum(p, 0.0)
         d = np.maximum(-p, 0.0)
         e_next = e + self.eta_charge * c * dt - d * dt / self.eta_discharge
-        soh_next = soh - self.fade_per_kwh * (c + d) * dt - self.calendar_fade_per_day * dt / 24.0
+        soh_next = soh - self.fade_per_kwh * ((c + d) * dt) - self.calendar_fade_per_day * dt / 24.0
         return e_next, soh_next
 
 
@@ -325,3 +327,12 @@ def bounds_batch(k: Coefficients, e: np.ndarray, soh: np.ndarray, charge_max_kw:
     c_hi = np.minimum(c_hi, np.maximum(budget_kwh, 0.0) / k.dt)
     d_lo = np.minimum(np.maximum(-head, 0.0) / k.k_forced, d_hi)
     return -d_hi, np.where(head >= -k.tol, c_hi, -d_lo)
+
+
+def window_batch(k: Coefficients, e: np.ndarray, soh: np.ndarray | float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """The SoC-window terms of :func:`bounds_batch` alone: the signed powers that take energy ``e`` exactly
+    to next step's floor and ceiling, with no power limit and no budget. For ``e`` inside the window they
+    equal ``bounds_batch(k, e, soh, inf, inf)``; as lines in ``e`` they are what a projection that adds its
+    own limits to the window uses (two operations each, for hot loops)."""
+    soh_idle = soh - k.calendar
+    return (k.e_floor * soh_idle - e) / k.k_floor, (k.e_ceiling * soh_idle - e) / k.k_ceiling

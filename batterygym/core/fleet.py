@@ -15,27 +15,27 @@ step, in EUR, with prices in EUR/MWh (``dir[m] = +1`` up, ``-1`` down, as in the
     reward  = revenue - wear   (+ terminal_value / 1000 * sum_i (E_T,i - E_0,i) on the last step)
 
 So an up market pays the fleet for the energy it delivers, and a down market charges it for the
-energy it absorbs (a negative down price pays it to charge). :class:`FleetState` applies a requested
-allocation after projecting it onto the feasible set; the env, the multi-agent env and
-:func:`simulate` all step through it, and the MILP writes the same equations from the same arrays.
+energy it absorbs (a negative down price pays it to charge). :class:`~batterygym.core.fleet_state.FleetState`
+(re-exported here) applies a requested allocation after projecting it onto the feasible set; the env, the
+multi-agent env and :func:`simulate` all step through it, the vector env through its batched form
+:class:`~batterygym.core.fleet_state.FleetBatch`, and the MILP writes the same equations from the same arrays.
+:func:`idle_rewards` is what the idle policy earns.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from batterygym.core.battery import BatteryBank, BatteryParams
+from batterygym.core.fleet_state import EUR_PER_MWH_TO_KWH, FleetState
 from batterygym.core.validation import check_nonnegative, check_positive
 
 UP, DOWN = "up", "down"
 DIRECTIONS = (UP, DOWN)
-EUR_PER_MWH_TO_KWH = 1e-3  # prices are quoted per MWh; powers are kW
 INFEASIBLE_TOL_KW = 1e-6  # a schedule given to simulate() may exceed its limits by rounding, not more
 
 
@@ -225,6 +225,31 @@ class FleetScenario:
         ts = self.timestamps
         return (ts.hour + ts.minute / 60.0).to_numpy(dtype=np.float64)
 
+    def with_prices(self, prices: np.ndarray, start: str) -> FleetScenario:
+        """The same fleet and markets over other prices (of the same shape) from another ``start``: only the
+        prices and the start are checked, and the fleet's derived arrays are shared, so the episodes of one
+        layout cost no more than their prices (a read-only float array is kept as it is)."""
+        keep = isinstance(prices, np.ndarray) and prices.dtype == np.float64 and not prices.flags.writeable
+        try:
+            p = prices if keep else np.array(prices, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"prices must be an array of numbers: {exc}") from None
+        if p.shape != self.prices.shape:
+            raise ValueError(f"prices must have shape {self.prices.shape} (steps x markets), got {p.shape}")
+        if not np.isfinite(p).all():
+            t, m = (int(v) for v in np.argwhere(~np.isfinite(p))[0])
+            raise ValueError(f"prices has a non-finite value {float(p[t, m])!r} at step {t}, market {m}")
+        try:
+            np.datetime64(start)
+        except ValueError:
+            raise ValueError(f"start must be an ISO timestamp, got {start!r}") from None
+        p.setflags(write=False)
+        new = object.__new__(FleetScenario)
+        state = new.__dict__
+        state.update((name, value) for name, value in self.__dict__.items() if name in _OF_THE_LAYOUT)
+        state["prices"], state["start"] = p, start
+        return new
+
     def window(self, start: int, length: int, energy_kwh: Sequence[float], soh: Sequence[float],
                budget_kwh: Sequence[float]) -> FleetScenario:
         """The sub-episode ``[start, start + length)`` from a given state (rolling-horizon MPC)."""
@@ -245,187 +270,17 @@ class FleetScenario:
         )
 
 
-class StepOutcome(NamedTuple):
-    """What one step did: the allocation applied (kW, assets x markets), per asset charge and discharge
-    (kW), and the money (EUR); ``clipped_kw`` is what the projection removed from the request."""
-
-    allocation_kw: np.ndarray
-    charge_kw: list[float]
-    discharge_kw: list[float]
-    revenue_eur: float
-    degradation_eur: float
-    terminal_eur: float
-    clipped_kw: float
+# what with_prices carries over: the fields but prices and start, and the arrays derived from them alone
+_OF_THE_LAYOUT = frozenset({"assets", "directions", "prequalified_kw", "market_names", "asset_names",
+                            "terminal_value_eur_per_mwh", "dt_h", "bank", "is_up", "sign", "discharge_limit_kw",
+                            "charge_limit_kw", "charge_budget_kwh", "wear_eur_per_kwh"})
 
 
-class FleetState:
-    """The fleet's state (energy, SoH, charge budget per asset) and its step.
-
-    :meth:`step` takes the requested share of every prequalification (assets x markets) and projects
-    the request onto the feasible set, per asset:
-
-    1. a share is clipped to [0, 1] and allocates ``share * prequalified_kw`` to its market;
-    2. if both the asset's up total and its down total are positive, it keeps the larger side (up on
-       a tie) and drops the other (no charge and discharge in one step);
-    3. it scales the kept side's allocations down uniformly until their total fits the asset's
-       feasible power now (rating, SoC window of the fading capacity, charge budget: the bounds of
-       :func:`batterygym.core.battery.power_bounds`).
-
-    A request the MILP could make is left unchanged. Plain python floats over the prequalified
-    markets only: it runs millions of times, and at fleet sizes of a few assets this beats numpy.
-    """
-
-    def __init__(self, s: FleetScenario, like: FleetState | None = None) -> None:
-        """``like``: a state of a scenario with the same assets and prequalification (the same layout),
-        whose per-asset constants are reused (resets stay cheap)."""
-        self.s = s
-        self.dt = s.dt_h
-        if (like is not None and like.s.assets is s.assets and like.s.prequalified_kw is s.prequalified_kw
-                and like.s.directions == s.directions and like.dt == s.dt_h and like.s.n_steps == s.n_steps):
-            self._consts, self._initial = like._consts, like._initial
-        else:
-            self._consts = self._constants(s)
-            self._initial = None
-        self._value = (s.prices * (s.sign * EUR_PER_MWH_TO_KWH)).tolist()  # = s.value_eur_per_kwh
-        self._zeros = [0.0] * (s.n_assets * s.n_markets)
-        self.reset()
-
-    @staticmethod
-    def _constants(s: FleetScenario) -> list[tuple]:
-        """Per asset: its (flat index ``i * n_markets + m``, market ``m``, prequalified kW) up and down, and the
-        coefficients of
-        :func:`~batterygym.core.battery.power_bounds` and :func:`~batterygym.core.battery.step_battery`
-        without calendar fade (a fleet has none)."""
-        pq, bank, dt = s.prequalified_kw, s.bank, s.dt_h
-        rows = []
-        for i in range(s.n_assets):
-            k = s.n_markets
-            ups = tuple((i * k + m, m, float(pq[i, m])) for m in range(k) if s.is_up[m] and pq[i, m] > 0)
-            dns = tuple((i * k + m, m, float(pq[i, m])) for m in range(k) if not s.is_up[m] and pq[i, m] > 0)
-            rows.append((
-                ups, dns, float(s.wear_eur_per_kwh[i]), float(bank.eta_charge[i]), float(bank.eta_discharge[i]),
-                float(bank.fade_per_kwh[i]),
-                float(bank.soc_min[i] * bank.capacity_kwh[i]), float(bank.soc_max[i] * bank.capacity_kwh[i]),
-                float(dt * (1.0 / bank.eta_discharge[i] - bank.soc_min[i] * bank.half_fade[i])),
-                float(dt * (bank.eta_charge[i] + bank.soc_max[i] * bank.half_fade[i])),
-                float(dt * (1.0 / bank.eta_discharge[i] - bank.soc_max[i] * bank.half_fade[i])),
-                float(s.charge_limit_kw[i]), float(s.discharge_limit_kw[i]),
-            ))
-        return rows
-
-    def reset(self) -> None:
-        """Back to the episode's first step: every asset at its initial energy, SoH and charge budget."""
-        if self._initial is None:
-            s = self.s
-            e = [b.e0_kwh for b in s.assets]
-            soh = [b.soh0 for b in s.assets]
-            budget = s.charge_budget_kwh.tolist()
-            bounds = [self._bounds(*args) for args in zip(self._consts, e, soh, budget, strict=True)]
-            self._initial = (e, soh, budget, [lo for lo, _ in bounds], [hi for _, hi in bounds])
-        self.t = 0
-        self.energy_kwh, self.soh, self.budget_kwh, self.lo, self.hi = (list(v) for v in self._initial)
-
-    def _bounds(self, k: tuple, e: float, soh: float, budget: float) -> tuple[float, float]:
-        """Feasible signed power ``(lo, hi)`` of an asset with constants ``k``: :func:`power_bounds` (and
-        ``BatteryBank.bounds``) term for term, with its coefficients precomputed and no calendar fade."""
-        dt = self.dt
-        head = k[7] * soh - e
-        floor_room = e - k[6] * soh
-        d_hi = floor_room / k[8] if floor_room > 0.0 else 0.0
-        if k[12] < d_hi:
-            d_hi = k[12]
-        if head >= 0.0:
-            c_hi = head / k[9]
-            if k[11] < c_hi:
-                c_hi = k[11]
-            if budget < c_hi * dt:
-                c_hi = budget / dt if budget > 0.0 else 0.0
-            return -d_hi, c_hi
-        d_lo = -head / k[10]  # above the ceiling by rounding: power_bounds forces that much discharge
-        return -d_hi, -(d_lo if d_lo < d_hi else d_hi)
-
-    def soc(self, i: int) -> float:
-        """State of charge of asset ``i`` as a share of its current capacity."""
-        return self.energy_kwh[i] / (self.soh[i] * self.s.assets[i].capacity_kwh)
-
-    def step(self, shares: Sequence[float]) -> StepOutcome:
-        """Apply one step's requested shares (flat, asset-major: ``shares[i * n_markets + m]``; NaN must be
-        rejected before) and settle it."""
-        s, t = self.s, self.t
-        if t >= s.n_steps:
-            raise RuntimeError("the episode has ended; reset the state")
-        if len(shares) != len(self._zeros):
-            raise ValueError(f"the request has {len(shares)} values, expected one per asset and market "
-                             f"({s.n_assets} x {s.n_markets})")
-        dt = self.dt
-        value = self._value[t]
-        k_m = s.n_markets
-        energy, soh, budget, lo, hi = self.energy_kwh, self.soh, self.budget_kwh, self.lo, self.hi
-        x = self._zeros.copy()
-        charge, discharge = [], []
-        revenue = wear = clipped = 0.0
-        for i, k in enumerate(self._consts):
-            up = up_val = dn = dn_val = 0.0
-            for j, m, pq in k[0]:
-                r = shares[j]
-                if r > 0.0:
-                    r = pq if r >= 1.0 else r * pq
-                    x[j] = r
-                    up += r
-                    up_val += value[m] * r
-            for j, m, pq in k[1]:
-                r = shares[j]
-                if r > 0.0:
-                    r = pq if r >= 1.0 else r * pq
-                    x[j] = r
-                    dn += r
-                    dn_val += value[m] * r
-            if up > 0.0 and up >= dn:
-                keep_up, keep, drop, total, val, limit = True, k[0], k[1], up, up_val, -lo[i]
-            elif dn > 0.0:
-                keep_up, keep, drop, total, val, limit = False, k[1], k[0], dn, dn_val, hi[i]
-            else:
-                charge.append(0.0)
-                discharge.append(0.0)
-                continue  # idle: the state and its bounds stay as they are
-            asked = up + dn
-            if up > 0.0 and dn > 0.0:
-                for j, _, _ in drop:
-                    x[j] = 0.0
-            if total > limit:
-                f = limit / total if limit > 0.0 else 0.0
-                for j, _, _ in keep:
-                    x[j] *= f
-                total *= f
-                val *= f
-            revenue += val
-            clipped += asked - total
-            wear += k[2] * total
-            # step_battery, term for term
-            if keep_up:
-                charge.append(0.0)
-                discharge.append(total)
-                energy[i] += -total * dt / k[4]
-            else:
-                charge.append(total)
-                discharge.append(0.0)
-                energy[i] += k[3] * total * dt
-                left = budget[i] - total * dt
-                budget[i] = left if left > 0.0 else 0.0
-            soh[i] = soh[i] - k[5] * (total * dt) - 0.0
-            lo[i], hi[i] = self._bounds(k, energy[i], soh[i], budget[i])
-        self.t = t + 1
-        terminal = terminal_credit(s, energy) if self.t == s.n_steps else 0.0
-        return StepOutcome(np.array(x).reshape(s.n_assets, k_m), charge, discharge, revenue * dt, wear * dt, terminal,
-                           clipped)
-
-
-def terminal_credit(s: FleetScenario, energy_kwh: Sequence[float]) -> float:
-    """Value credited on the last step for the energy left in the fleet (minus what it held)."""
-    if s.terminal_value_eur_per_mwh == 0.0:
-        return 0.0
-    held = math.fsum(b.e0_kwh for b in s.assets)
-    return s.terminal_value_eur_per_kwh * (math.fsum(energy_kwh) - held)
+def idle_rewards(s: FleetScenario) -> np.ndarray:
+    """Per-step rewards the env pays when every action is zero (the idle policy), from the scenario alone:
+    a zero share allocates nothing, so no asset charges or discharges, and there is no revenue, no wear,
+    and no terminal credit (the energy stays what it was). A fleet earns only what it allocates."""
+    return np.zeros(s.n_steps)
 
 
 def simulate(s: FleetScenario, allocation_kw: np.ndarray) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -33,6 +33,7 @@ from batterygym.core.validation import (
 )
 
 PRICE_ROUND = 2  # prices are quoted in EUR/MWh with cents, as the source's
+BLOCK_BYTES = 120_000  # episodes' prices are built in blocks whose arrays stay below this
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,36 @@ class FleetLayout:
         """+1 for an up market, -1 for a down market."""
         return np.where(np.array(self.directions) == UP, 1.0, -1.0)
 
+    def markets(self, cfg: FleetConfig) -> MarketSteps:
+        """The markets' character over ``cfg``'s steps (kept: every episode of the layout uses it)."""
+        key = (cfg.n_steps, float(cfg.base_noise))
+        found = self._markets.get(key)
+        if found is None:
+            found = self._markets[key] = MarketSteps.of(cfg, self.premium, self.volatility, self.spike_prob,
+                                                        self.sign)
+        return found
+
+    @functools.cached_property
+    def _markets(self) -> dict[tuple[int, float], MarketSteps]:
+        return {}
+
+    @functools.cached_property
+    def _first_episodes(self) -> dict[tuple[int, float, float], FleetScenario]:
+        return {}
+
+    def scenario(self, cfg: FleetConfig, prices: np.ndarray, start: str) -> FleetScenario:
+        """An episode of this fleet with ``prices`` from ``start``: the first of a config's length, step and
+        terminal value is checked in full, later ones through :meth:`FleetScenario.with_prices`."""
+        key = (cfg.n_steps, float(cfg.dt_h), float(cfg.terminal_value_eur_per_mwh))
+        first = self._first_episodes.get(key)
+        if first is not None:
+            return first.with_prices(prices, start)
+        first = self._first_episodes[key] = FleetScenario(
+            assets=self.assets, directions=self.directions, prices=prices, prequalified_kw=self.prequalified_kw,
+            market_names=self.market_names, asset_names=self.asset_names,
+            terminal_value_eur_per_mwh=cfg.terminal_value_eur_per_mwh, start=start, dt_h=cfg.dt_h)
+        return first
+
 
 def generate_layout(rng: np.random.Generator, cfg: FleetConfig, directions: Sequence[str] | None = None
                     ) -> FleetLayout:
@@ -206,11 +237,10 @@ def generate_layout(rng: np.random.Generator, cfg: FleetConfig, directions: Sequ
     is_up = np.array([d == UP for d in dirs])
     share = rng.uniform(cfg.prequalified_min_share, 1.0, size=(n, k))
     on = rng.random((n, k)) < cfg.prequalified_prob
-    for i in range(n):
-        for side in (True, False):
-            cols = np.flatnonzero(is_up == side)
-            if cols.size and not on[i, cols].any():
-                on[i, int(rng.choice(cols))] = True
+    sides = [cols for cols in (np.flatnonzero(is_up), np.flatnonzero(~is_up)) if cols.size]
+    missing = [(i, cols) for i in range(n) for cols in sides if not on[i, cols].any()]
+    for i, cols in missing:  # in asset order, up before down: as many draws as sides without a market
+        on[i, int(rng.choice(cols))] = True
     pq = np.floor(np.where(on, share, 0.0) * power[:, None] / 100.0) * 100.0
     pq = np.where(on, np.maximum(pq, np.minimum(100.0, power[:, None])), 0.0)
     premium = rng.uniform(0.0, cfg.premium_max, size=k)
@@ -264,51 +294,158 @@ def _ar1_filter(n: int, rho: float) -> np.ndarray:
     return f
 
 
-def _ar1(rng: np.random.Generator, n: int, sigma: np.ndarray, rho: float = 0.7) -> np.ndarray:
-    """Stationary AR(1) series, one column per entry of ``sigma`` (their standard deviations), clipped at
-    4 sigma."""
-    x = _ar1_filter(n, rho) @ rng.standard_normal((n, sigma.shape[0])) * sigma
-    return np.maximum(np.minimum(x, 4 * sigma, out=x), -4 * sigma, out=x)
+class PriceDraws(NamedTuple):
+    """The random numbers of episodes' start days and prices, one row per episode, as the generator draws
+    them from each episode's ``rng`` (:func:`draw_episodes`); :func:`episode_prices` turns them into prices,
+    every row at once."""
+
+    start_day: np.ndarray  # (n,) days after 1 January
+    level: np.ndarray  # (n, days) standard normal: the day level's log deviation / level_sigma
+    amp: np.ndarray  # (n, days, 4) uniform: the daily amplitudes
+    noise: np.ndarray  # (n, steps, 1 + markets) standard normal: the AR(1) innovations, base then markets
+    spikes: np.ndarray  # (n, 2, steps, markets) uniform: whether a spike (below spike_prob) and its size
+
+    @classmethod
+    def empty(cls, n: int, cfg: FleetConfig, n_markets: int) -> PriceDraws:
+        """Room for ``n`` episodes of ``cfg`` with ``n_markets`` markets (starting 1 January)."""
+        t, days = cfg.n_steps, _n_days(cfg)
+        return cls(np.zeros(n, dtype=np.int64), np.empty((n, days)), np.empty((n, days, 4)),
+                   np.empty((n, t, 1 + n_markets)), np.empty((n, 2, t, n_markets)))
 
 
-def generate_prices(rng: np.random.Generator, cfg: FleetConfig, layout: FleetLayout, start: np.datetime64
-                    ) -> np.ndarray:
-    """Prices (EUR/MWh, shape ``(n_steps, n_markets)``) of an episode starting at ``start`` (a day)."""
-    n = cfg.n_steps
-    day, bumps = _bumps(n, float(cfg.dt_h))
-    n_day = int(day[-1]) + 2
-    first = start.astype("datetime64[D]").item()  # a datetime.date
-    doy0, wd0 = first.timetuple().tm_yday - 1, first.weekday()  # 0 = 1 January, 0 = Monday
-    # 1 at midsummer, 0 at midwinter; weekends 15 % cheaper
-    summer = np.array([0.5 * (1.0 + math.cos(2 * math.pi * (doy0 + d - 172) / 365.25)) for d in range(n_day)])
-    weekend = np.array([0.85 if (wd0 + d) % 7 >= 5 else 1.0 for d in range(n_day)])
-    level = cfg.level_eur_per_mwh * np.exp(rng.normal(0.0, cfg.level_sigma, n_day)) * weekend
-    amp = _AMP_LOW + _AMP_SPAN * rng.random((n_day, 4))  # morning, evening, solar, night
-    amp[:, 2] = np.minimum(amp[:, 2] + 0.45 * summer, 0.8)
-    shape = 1.0 + (amp[day] * bumps).sum(axis=1)
-    lv = level[day][:, None]
-    noise = _ar1(rng, n, np.concatenate([[cfg.base_noise], layout.volatility]))
-    base = lv[:, 0] * shape * (1.0 + noise[:, 0])
-    sign = layout.sign
-    spikes = (rng.random((n, sign.shape[0])) < layout.spike_prob) * rng.uniform(0.5, 2.0, (n, sign.shape[0]))
-    prices = base[:, None] * (1.0 + sign * layout.premium) + lv * (noise[:, 1:] + sign * spikes)
+def _n_days(cfg: FleetConfig) -> int:
+    """Calendar days the price series spans (one more than it touches, as the daily draws always were)."""
+    return int(_bumps(cfg.n_steps, float(cfg.dt_h))[0][-1]) + 2
+
+
+def draw_episodes(rngs: Sequence[np.random.Generator], cfg: FleetConfig, draws: PriceDraws) -> None:
+    """Fill row ``j`` of ``draws`` from ``rngs[j]``: the start day, then the prices' numbers, in the
+    generator's order (each episode's numbers are the same whether one is built or many)."""
+    start, high = draws.start_day, 365 - cfg.n_days
+    rows = zip(rngs, draws.level, draws.amp, draws.noise, draws.spikes, strict=False)
+    for j, (rng, level, amp, noise, spikes) in enumerate(rows):
+        if cfg.random_start:
+            start[j] = rng.integers(0, high)
+        rng.standard_normal(out=level)
+        rng.random(out=amp)
+        rng.standard_normal(out=noise)
+        rng.random(out=spikes)  # the spike test, then the spike size
+
+
+@functools.lru_cache(maxsize=8)
+def _calendar(year: int, n_day: int) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Per day of ``year`` (and ``n_day`` beyond): 1 at midsummer, 0 at midwinter; 0.85 on weekends, else 1
+    (weekends 15 % cheaper); and the ISO start of an episode beginning that day."""
+    jan1 = np.datetime64(f"{year}-01-01", "D")
+    wd0 = jan1.item().weekday()  # 0 = Monday
+    days = range(366 + n_day)
+    summer = np.array([0.5 * (1.0 + math.cos(2 * math.pi * (d - 172) / 365.25)) for d in days])
+    weekend = np.array([0.85 if (wd0 + d) % 7 >= 5 else 1.0 for d in days])
+    starts = tuple(f"{jan1 + np.timedelta64(d, 'D')}T00:00" for d in range(366))
+    for a in (summer, weekend):
+        a.setflags(write=False)
+    return summer, weekend, starts
+
+
+def start_of(cfg: FleetConfig, start_day: int) -> str:
+    """The ISO start of an episode ``start_day`` days after 1 January of ``cfg.year``."""
+    return _calendar(cfg.year, _n_days(cfg))[2][start_day]
+
+
+class MarketSteps(NamedTuple):
+    """The markets' price character (:class:`FleetLayout`'s) repeated over an episode's steps, flat per row
+    (``(1 or n, steps * markets)``; ``sigma`` and its clip over ``steps * (1 + markets)``, the base's first):
+    what :func:`episode_prices` applies to the draws."""
+
+    sign: np.ndarray
+    premium_factor: np.ndarray  # 1 + sign * premium
+    spike_prob: np.ndarray
+    sigma: np.ndarray  # the AR(1) noise's standard deviation: base_noise, then each market's volatility
+    sigma_clip: np.ndarray  # 4 sigma
+
+    @classmethod
+    def of(cls, cfg: FleetConfig, premium: np.ndarray, volatility: np.ndarray, spike_prob: np.ndarray,
+           sign: np.ndarray) -> MarketSteps:
+        """From market arrays ``(n_markets,)`` (shared) or ``(n, n_markets)`` (one row per episode)."""
+        t = cfg.n_steps
+        premium, volatility, spike_prob, sign = (np.asarray(x, dtype=np.float64) for x in
+                                                 (premium, volatility, spike_prob, sign))
+        rows = max(x.shape[0] if x.ndim == 2 else 1 for x in (premium, volatility, spike_prob, sign))
+        vol = np.broadcast_to(volatility, (rows, volatility.shape[-1]))
+        sigma = np.tile(np.concatenate([np.full((rows, 1), cfg.base_noise), vol], axis=1), (1, t))
+
+        def steps(x: np.ndarray) -> np.ndarray:
+            return np.tile(np.broadcast_to(x, (rows, x.shape[-1])), (1, t))
+
+        return cls(steps(sign), steps(1.0 + sign * premium), steps(spike_prob), sigma, 4 * sigma)
+
+    def rows(self, part: slice) -> MarketSteps:
+        """The rows ``part`` (all of them when shared)."""
+        return self if self.sign.shape[0] == 1 else MarketSteps(*(x[part] for x in self))
+
+
+def episode_prices(cfg: FleetConfig, draws: PriceDraws, markets: MarketSteps) -> np.ndarray:
+    """Prices (EUR/MWh, ``(n, n_steps, n_markets)``) of the episodes of ``draws`` in ``markets``. Per step
+    and market arrays are flat, ``(n, steps * markets)``: numpy is slow on a short innermost axis; blocks of
+    episodes keep every temporary array small (a large one is fresh memory from the system each time)."""
+    n, t, m1 = draws.noise.shape
+    if n == 1:
+        return _prices(cfg, draws, markets)
+    out = np.empty((n, t, m1 - 1))
+    size = max(1, BLOCK_BYTES // (8 * t * m1))
+    for a in range(0, n, size):
+        part = slice(a, min(a + size, n))
+        out[part] = _prices(cfg, PriceDraws(*(d[part] for d in draws)), markets.rows(part))
+    return out
+
+
+def _prices(cfg: FleetConfig, draws: PriceDraws, markets: MarketSteps) -> np.ndarray:
+    """:func:`episode_prices` of one block."""
+    n, t, m1 = draws.noise.shape
+    m = m1 - 1
+    _, bumps = _bumps(t, float(cfg.dt_h))
+    n_day = draws.level.shape[1]
+    summer_of, weekend_of, _ = _calendar(cfg.year, n_day)
+    on = draws.start_day[:, None] + np.arange(n_day)
+    level = cfg.level_eur_per_mwh * np.exp(cfg.level_sigma * draws.level) * weekend_of[on]
+    amp = _AMP_LOW + _AMP_SPAN * draws.amp  # morning, evening, solar, night
+    amp[:, :, 2] = np.minimum(amp[:, :, 2] + 0.45 * summer_of[on], 0.8)
+    per_day = t // cfg.n_days  # steps of a day: day[j] = j // per_day
+    bump = np.repeat(amp[:, :cfg.n_days], per_day, axis=1) * bumps  # amp[:, day] * bumps
+    shape = bump[:, :, 0] + bump[:, :, 1]  # the four bumps added in order (the sum of each step's row)
+    shape += bump[:, :, 2]
+    shape += bump[:, :, 3]
+    shape += 1.0
+    lv = np.repeat(level[:, :cfg.n_days], per_day, axis=1)  # level[:, day]
+    noise = np.matmul(_ar1_filter(t, 0.7), draws.noise).reshape(n, t * m1)  # stationary AR(1), unit variance
+    noise *= markets.sigma
+    np.minimum(noise, markets.sigma_clip, out=noise)
+    np.maximum(noise, -markets.sigma_clip, out=noise)
+    noise = noise.reshape(n, t, m1)
+    base = lv * shape
+    base *= 1.0 + noise[:, :, 0]
+    spikes = 0.5 + 1.5 * draws.spikes[:, 1].reshape(n, t * m)  # a spike's size, uniform in [0.5, 2)
+    spikes *= draws.spikes[:, 0].reshape(n, t * m) < markets.spike_prob  # where there is one
+    spikes *= markets.sign
+    spikes += noise[:, :, 1:].reshape(n, t * m)
+    spikes *= np.repeat(lv, m, axis=1)
+    prices = np.repeat(base, m, axis=1)
+    prices *= markets.premium_factor
+    prices += spikes  # base * (1 + sign * premium) + level * (noise + sign * spike)
     np.minimum(prices, cfg.price_cap_eur_per_mwh, out=prices)
     np.maximum(prices, cfg.price_floor_eur_per_mwh, out=prices)
-    return np.round(prices, PRICE_ROUND, out=prices)
+    return np.round(prices, PRICE_ROUND, out=prices).reshape(n, t, m)
 
 
 def generate_fleet(rng: np.random.Generator, cfg: FleetConfig, layout: FleetLayout | None = None) -> FleetScenario:
     """Draw one fleet episode from ``rng``: the layout (unless given), the start date and the prices."""
     if layout is None:
         layout = generate_layout(rng, cfg)
-    jan1 = np.datetime64(f"{cfg.year}-01-01", "D")
-    start = jan1 + np.timedelta64(int(rng.integers(0, 365 - cfg.n_days)) if cfg.random_start else 0, "D")
-    prices = generate_prices(rng, cfg, layout, start)
-    return FleetScenario(
-        assets=layout.assets, directions=layout.directions, prices=prices, prequalified_kw=layout.prequalified_kw,
-        market_names=layout.market_names, asset_names=layout.asset_names,
-        terminal_value_eur_per_mwh=cfg.terminal_value_eur_per_mwh, start=f"{start}T00:00", dt_h=cfg.dt_h,
-    )
+    draws = PriceDraws.empty(1, cfg, len(layout.directions))
+    draw_episodes([rng], cfg, draws)
+    prices = episode_prices(cfg, draws, layout.markets(cfg))[0]
+    prices.setflags(write=False)
+    return layout.scenario(cfg, prices, start_of(cfg, int(draws.start_day[0])))
 
 
 # ---------------------------------------------------------------------------------------------- CSV

@@ -12,14 +12,14 @@ Both the env and the MILP use these functions and limits; nothing here is duplic
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from batterygym.core.battery import BatteryParams, step_battery
+from batterygym.core.battery import BatteryParams, coefficients, step_battery
 from batterygym.core.validation import as_series, check_nonnegative, check_positive
 
 
@@ -77,7 +77,36 @@ class IndustrialScenario:
             ok = False
         if not ok:
             raise ValueError(f"start must be an ISO timestamp, got {self.start!r}")
-        net = self.load_kw - self.pv_kw
+        self._check_site()
+
+    @classmethod
+    def from_arrays(cls, derived: dict[str, object] | None = None, check: bool = True, **values: object
+                    ) -> IndustrialScenario:
+        """A scenario from series already in final form, as a generator builds them: read-only float64
+        arrays of one length (``price_export`` zeros without export), ``billing_period`` int64 counting
+        0, 1, ... and ``billing_share`` float64, every field given. It skips ``__post_init__``'s conversion
+        and per-field checks (what makes a reset slow) but runs its site checks, which raise the same
+        errors. ``derived`` pre-fills cached properties the builder already knows (``hour_of_day``, ...).
+        ``check=False`` skips the site checks too, for a builder that has run them on its arrays (a batched
+        generator's screen) and gives ``charge_budget_kwh`` and ``terminal_value_eur_per_kwh`` as they derive."""
+        missing = _FIELD_NAMES.difference(values)
+        if missing or len(values) != len(_FIELD_NAMES):
+            raise ValueError(f"from_arrays needs every field of IndustrialScenario once; missing {sorted(missing)}, "
+                             f"unknown {sorted(set(values) - _FIELD_NAMES)}")
+        s = object.__new__(cls)
+        s.__dict__.update(values)
+        if derived:
+            s.__dict__.update(derived)
+        if check:
+            s._check_site()
+        elif s.charge_budget_kwh is None or s.terminal_value_eur_per_kwh is None:
+            raise ValueError("from_arrays(check=False) needs charge_budget_kwh and terminal_value_eur_per_kwh")
+        return s
+
+    def _check_site(self) -> None:
+        """The checks across fields (connection, prices, budget, ageing) and the defaults derived from them."""
+        set_ = object.__setattr__
+        net = self.net_kw
         if net.max() > self.connection_kw:
             t = int(net.argmax())
             raise ValueError(
@@ -88,15 +117,15 @@ class IndustrialScenario:
             raise ValueError(
                 f"pv_kw - load_kw = {-net[t]:.6g} kW at step {t} exceeds connection_kw = {self.connection_kw}"
             )
-        if not self.allow_export and self.price_import.min() < 0:
+        lowest = float(self.price_import.min())
+        if not self.allow_export and lowest < 0:
             t = int(self.price_import.argmin())
             raise ValueError(
                 f"price_import is negative ({float(self.price_import[t])!r}) at step {t} while allow_export=False: "
                 "curtailing PV to import would pay; allow export (at a price <= import) instead"
             )
-        above = np.flatnonzero(self.price_export > self.price_import)
-        if above.size:
-            t = int(above[0])
+        if (self.price_export > self.price_import).any():
+            t = int(np.flatnonzero(self.price_export > self.price_import)[0])
             raise ValueError(
                 f"price_export ({float(self.price_export[t])!r}) exceeds price_import "
                 f"({float(self.price_import[t])!r}) at step {t}: importing to export would pay, which no meter allows"
@@ -109,8 +138,7 @@ class IndustrialScenario:
                 raise ValueError(f"charge_budget_kwh must be non-negative, got {self.charge_budget_kwh!r}")
             set_(self, "charge_budget_kwh", budget)
         if self.terminal_value_eur_per_kwh is None:
-            value = float(self.price_import.min()) * self.battery.eta_discharge
-            set_(self, "terminal_value_eur_per_kwh", max(value, 0.0))
+            set_(self, "terminal_value_eur_per_kwh", float(default_terminal_value(lowest, self.battery.eta_discharge)))
         else:
             check_nonnegative("terminal_value_eur_per_kwh", self.terminal_value_eur_per_kwh)
         self._check_calendar_fade()
@@ -189,26 +217,35 @@ class IndustrialScenario:
         return self.demand_charge_eur_per_kw * self.billing_share
 
     @cached_property
+    def _billing_steps(self) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`billing_steps` of the scenario."""
+        return billing_steps(self.demand_charge_eur_per_kw, self.billing_share, self.billing_period)
+
+    @cached_property
     def _step_rate(self) -> list[float]:
-        return self.period_rate[self.billing_period].tolist()
+        return self._billing_steps[0].tolist()
 
     @cached_property
     def _new_period(self) -> list[bool]:
-        return [False] + (np.diff(self.billing_period) != 0).tolist()
+        return self._billing_steps[1].tolist()
 
     def peak_before(self, t: int, peak_kw: float) -> float:
         """The peak that step ``t``'s demand charge is measured against: 0 when ``t`` opens a new period."""
         return 0.0 if t < self.n_steps and self._new_period[t] else peak_kw
 
     @cached_property
+    def _site_limits(self) -> tuple[np.ndarray, np.ndarray]:
+        return site_limits(self.net_kw, self.connection_kw, self.allow_export)
+
+    @property
     def site_charge_limit_kw(self) -> np.ndarray:
         """Largest charge per step the site allows (grid connection), whatever the battery's rating."""
-        return self.connection_kw - self.net_kw
+        return self._site_limits[0]
 
-    @cached_property
+    @property
     def site_discharge_limit_kw(self) -> np.ndarray:
         """Largest discharge per step the site allows: the connection, or the net load when export is barred."""
-        return self.connection_kw + self.net_kw if self.allow_export else np.maximum(self.net_kw, 0.0)
+        return self._site_limits[1]
 
     @cached_property
     def charge_limit_kw(self) -> np.ndarray:
@@ -251,6 +288,35 @@ class IndustrialScenario:
         )
 
 
+def billing_steps(demand_charge_eur_per_kw: float, billing_share: np.ndarray, billing_period: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Per step, the demand charge per kW of new peak (the rate times its period's share) and whether
+    the step opens a billing period (the first step does not: the episode's first peak starts from
+    ``initial_peak_kw``)."""
+    period = np.asarray(billing_period)
+    opens = np.zeros(period.shape, dtype=bool)
+    opens[1:] = period[1:] != period[:-1]
+    return (demand_charge_eur_per_kw * billing_share)[period], opens
+
+
+def default_terminal_value(lowest_price: np.ndarray | float, eta_discharge: np.ndarray | float) -> np.ndarray | float:
+    """The default value of energy left in the battery (EUR/kWh): the lowest import price, discharged,
+    and never negative (arrays broadcast)."""
+    return np.maximum(lowest_price * eta_discharge, 0.0)
+
+
+def site_limits(net_kw: np.ndarray, connection_kw: np.ndarray | float, allow_export: np.ndarray | bool
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Largest charge and discharge per step the site allows: the grid connection either way, and without
+    export no discharge beyond the net load. Arrays broadcast (one episode or many)."""
+    if isinstance(allow_export, bool):
+        return connection_kw - net_kw, connection_kw + net_kw if allow_export else np.maximum(net_kw, 0.0)
+    return connection_kw - net_kw, np.where(allow_export, connection_kw + net_kw, np.maximum(net_kw, 0.0))
+
+
+_FIELD_NAMES = frozenset(f.name for f in fields(IndustrialScenario))
+
+
 def settle_step(s: IndustrialScenario, t: int, p: float, peak_kw: float) -> tuple[float, ...]:
     """Money of step ``t`` with signed battery power ``p`` (kW) and the peak import so far in the
     billing period (the period's peak starts again from 0 at the step that opens a new period).
@@ -275,6 +341,76 @@ def settle_step(s: IndustrialScenario, t: int, p: float, peak_kw: float) -> tupl
         demand = 0.0
     wear = s.battery.degradation_cost_per_kwh * abs(p) * dt
     return imp, exp, energy, demand, wear, peak_kw
+
+
+def settle_batch(net_kw: np.ndarray, p: np.ndarray, price_import: np.ndarray, price_export: np.ndarray,
+                 rate: np.ndarray, new_period: np.ndarray, peak_kw: np.ndarray, wear_eur_per_kwh: np.ndarray | float,
+                 dt: float) -> tuple[np.ndarray, ...]:
+    """:func:`settle_step` for many episodes at once, each at its own step: ``net_kw``, the prices, ``rate``
+    (the step's demand charge per kW) and ``new_period`` (the step opens a billing period) are the values
+    of that step, one per episode. Returns the same six quantities as arrays;
+    ``tests/test_industrial_state.py`` ties the two."""
+    g = net_kw + p
+    imp = np.maximum(g, 0.0)
+    exp = imp - g  # max(-g, 0), exactly
+    energy = np.where(g >= 0.0, price_import, price_export) * g
+    wear = wear_eur_per_kwh * np.abs(p)
+    if dt != 1.0:  # hourly steps skip the product: x * 1.0 is x
+        energy *= dt
+        wear *= dt
+    peak = np.where(new_period, 0.0, peak_kw) if new_period.any() else peak_kw
+    demand = imp - peak
+    np.maximum(demand, 0.0, out=demand)
+    demand *= rate
+    return imp, exp, energy, demand, wear, np.maximum(peak, imp)
+
+
+def idle_power(s: IndustrialScenario) -> np.ndarray:
+    """The battery's power per step when every action is zero: none, unless calendar fade lowers the SoC
+    ceiling under the stored energy; from then on each step discharges what keeps the battery on its
+    ceiling (:func:`~batterygym.core.battery.bounds_of`'s forced discharge), a constant after the first."""
+    b, n = s.battery, s.n_steps
+    k = coefficients(b, s.dt_h)
+    p = np.zeros(n)
+    if k.calendar == 0.0:
+        return p
+    e0 = b.e0_kwh
+    # SoH after each idle step (subtracted step by step, as the env does), and the head room it leaves
+    soh_next = np.subtract.accumulate(np.concatenate([[b.soh0], np.full(n, k.calendar)]))[1:]
+    forced = np.flatnonzero(k.e_ceiling * soh_next - e0 < -k.tol)
+    if forced.size == 0:
+        return p
+    t0 = int(forced[0])
+    dlim = s.discharge_limit_kw
+    p[t0] = -min((e0 - k.e_ceiling * soh_next[t0]) / k.k_forced, float(dlim[t0]))
+    p[t0 + 1:] = -np.minimum(k.e_ceiling * k.calendar / k.k_forced, dlim[t0 + 1:])
+    return p
+
+
+def idle_rewards(s: IndustrialScenario) -> np.ndarray:
+    """Per-step rewards the env pays when every action is zero (the idle policy), from the scenario's
+    arrays alone: the energy and demand charges of the net load (plus :func:`idle_power`, which is zero
+    without calendar fade) and, on the last step, the terminal credit of what that power took out."""
+    dt = s.dt_h
+    p = idle_power(s)
+    g = s.net_kw + p
+    imp = np.maximum(g, 0.0)
+    energy = np.where(g >= 0.0, s.price_import, s.price_export) * g * dt
+    # each billing period's running peak before every step (the first period starts from initial_peak_kw)
+    period = s.billing_period
+    starts = np.flatnonzero(np.concatenate([[True], period[1:] != period[:-1]]))
+    ends = np.append(starts[1:], s.n_steps)
+    before = np.empty(s.n_steps)
+    for a, z in zip(starts.tolist(), ends.tolist(), strict=True):
+        floor = s.initial_peak_kw if a == 0 else 0.0
+        before[a] = floor
+        before[a + 1:z] = np.maximum(np.maximum.accumulate(imp[a:z - 1]), floor)
+    demand = s.period_rate[period] * np.maximum(imp - before, 0.0)
+    wear = s.battery.degradation_cost_per_kwh * np.abs(p) * dt
+    rewards = -(energy + demand + wear)
+    e_final = s.battery.e0_kwh + float(np.sum(p[p < 0] * dt / s.battery.eta_discharge))
+    rewards[-1] += terminal_credit(s, e_final)
+    return rewards
 
 
 def terminal_credit(s: IndustrialScenario, e_final_kwh: float) -> float:

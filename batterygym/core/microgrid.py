@@ -40,17 +40,20 @@ curtailed for free. So ``R_t + D_t + grid_t + unserved_t = L_t + P_t + C_t + cur
 With ``cover_price_t = grid_price_t`` (grid-connected) or ``tariff_t + voll`` (off-grid) the
 residents' and deficit terms are ``tariff_t * L_t - cover_price_t * max(0, X_t)``: the MILP's form.
 
-:class:`MicrogridState` applies a requested set-point after projecting it onto this feasible set (see
-its docstring); the env and :func:`simulate` step through it, and the MILP writes the same equations
-from the same scenario arrays.
+:class:`~batterygym.core.microgrid_state.MicrogridState` applies a requested set-point after projecting
+it onto this feasible set (see its docstring); the env and :func:`simulate` step through it, the vector
+env through its batched form :class:`~batterygym.core.microgrid_batch.MicrogridBatchState`, and the MILP
+writes the same equations from the same scenario arrays. :func:`idle_rewards` is the money of the idle
+policy (every action zero) computed from the arrays alone.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -230,6 +233,24 @@ class MicrogridScenario:
         except ValueError:
             raise ValueError(f"start must be an ISO timestamp, got {self.start!r}") from None
 
+    @classmethod
+    def _from_valid(cls, derived: dict[str, np.ndarray] | None = None, **fields: Any) -> MicrogridScenario:
+        """A scenario of fields already in checked form (read-only float64/int64 arrays, tuples of floats and
+        ints, a generator's output for a valid config), built without checking them again: resets stay cheap.
+        Fields not given take their defaults; ``derived`` holds cached properties computed for a whole batch
+        (``res_kw``, ``deficit_limit_kw``: by the same functions)."""
+        s = object.__new__(cls)
+        unknown, missing = fields.keys() - _DEFAULTS.keys(), _REQUIRED - fields.keys()
+        if unknown or missing:
+            raise ValueError(f"MicrogridScenario fields: unknown {sorted(unknown)}, missing {sorted(missing)}")
+        s.__dict__.update(_DEFAULTS)
+        s.__dict__.update(fields)
+        if derived:
+            if not derived.keys() <= {"res_kw", "deficit_limit_kw"}:
+                raise ValueError(f"derived must be res_kw or deficit_limit_kw, got {sorted(derived)}")
+            s.__dict__.update(derived)
+        return s
+
     # ---------------------------------------------------------------- derived, shared by env and MILP
     @property
     def n_steps(self) -> int:
@@ -300,17 +321,13 @@ class MicrogridScenario:
 
     @cached_property
     def res_kw(self) -> np.ndarray:
-        """Renewables available per hour, ``PV + wind``."""
-        a = self.pv_kw + self.wind_kw
-        a.setflags(write=False)
-        return a
+        """Renewables available per hour, ``PV + wind`` (:func:`renewables_kw`)."""
+        return renewables_kw(self.pv_kw, self.wind_kw)
 
     @cached_property
     def deficit_limit_kw(self) -> np.ndarray:
-        """Largest deficit per hour: the import limit, or (off-grid) the load that can be shed."""
-        a = self.load_kw.copy() if self.off_grid else np.full(self.n_steps, float(self.import_limit_kw))
-        a.setflags(write=False)
-        return a
+        """Largest deficit per hour (:func:`deficit_limit_kw`)."""
+        return deficit_limit_kw(self.load_kw, self.off_grid, self.import_limit_kw)
 
     @cached_property
     def cover_price_eur_per_kwh(self) -> np.ndarray:
@@ -345,293 +362,57 @@ class MicrogridScenario:
         return self.n_slots + self.n_storage
 
 
-class StepOutcome(NamedTuple):
-    """What one hour did (kW = kWh in an hour; EUR); ``clipped_kw`` is what the projection removed."""
 
-    served: list[int]
-    lost: list[int]
-    served_slots: list[int]
-    station_kw: list[float]
-    fast_kw: list[float]
-    storage_kw: list[float]
-    grid_kw: float
-    unserved_kw: float
-    curtailed_kw: float
-    swap_revenue_eur: float
-    lost_penalty_eur: float
-    resident_revenue_eur: float
-    grid_cost_eur: float
-    unserved_cost_eur: float
-    pack_wear_eur: float
-    fast_charge_eur: float
-    storage_wear_eur: float
-    terminal_eur: float
-    clipped_kw: float
-    reward: float
-
-
-class MicrogridState:
-    """The microgrid's state (slot energies, storage energy and SoH) and its hourly step.
-
-    :meth:`step` takes one value per slot, then one per storage pack, each in [-1, 1] (clipped), and
-    projects the request onto the feasible set:
-
-    1. swaps of the hour are served (module docstring: first come, first served, ascending slots);
-    2. storage pack ``k``: ``a > 0`` charges ``a * p_charge_kw``, ``a < 0`` discharges
-       ``-a * p_discharge_kw``, clipped to the feasible interval of
-       :func:`batterygym.core.battery.power_bounds` (SoC window of the fading capacity);
-    3. slot ``j`` (the pack it holds after the swaps): ``a <= 0`` or a full pack draws nothing, else
-       ``p = a * Q * c_max``; if the pack would end above ``Q - eps``: it ends exactly full
-       (``p = (Q - e) / eta``) when the request reaches ``Q - eps/2`` and 1C allows it, else it ends
-       at ``Q - eps`` (so ``e'`` stays in ``{Q} U [0, Q - eps]``);
-    4. if the deficit ``X`` exceeds its limit (import limit, or the load when off-grid) by more than
-       :data:`LIMIT_TOL_KW`, every charge (slots and storage) is scaled down by one factor so that
-       ``X`` equals the limit, and a slot then left above ``Q - eps`` ends at ``Q - eps``.
-
-    A request the MILP could make is left unchanged (up to rounding). Plain python floats: it runs
-    millions of times.
-    """
-
-    def __init__(self, s: MicrogridScenario, like: MicrogridState | None = None) -> None:
-        """``like``: the state of an episode with the same station and storage (an env's next reset), whose
-        per-slot and per-pack constants are reused, so a reset costs only the new series."""
-        self.s = s
-        if like is not None and like._layout == self._layout_of(s):
-            self._layout = like._layout
-            (self._q, self._lim, self._half, self._pmax, self._std, self._eta, self._n_slots, self._cat_slots,
-             self._st) = like._consts
-            self._consts = like._consts
-        else:
-            self._layout = self._layout_of(s)
-            q = list(s.slot_pack_kwh)
-            st = []
-            for b in s.storage:  # coefficients of power_bounds / step_battery (dt = 1, no calendar fade)
-                kc, half = b.capacity_kwh, 0.5 * b.fade_per_cycle
-                st.append((
-                    b.p_charge_kw, b.p_discharge_kw, b.eta_charge, b.eta_discharge, b.fade_per_kwh,
-                    b.soc_min * kc, b.soc_max * kc, 1.0 / b.eta_discharge - b.soc_min * half,
-                    b.eta_charge + b.soc_max * half, 1.0 / b.eta_discharge - b.soc_max * half,
-                    b.degradation_cost_per_kwh,
-                ))
-            self._consts = (q, [x - FULL_GAP_KWH for x in q], [x - 0.5 * FULL_GAP_KWH for x in q],
-                            list(s.slot_max_kw), list(s.slot_standard_kw), s.pack_eta, s.n_slots,
-                            [list(x) for x in s.category_slots], st)
-            (self._q, self._lim, self._half, self._pmax, self._std, self._eta, self._n_slots, self._cat_slots,
-             self._st) = self._consts
-        # the requests of every hour and category: (arriving energy, revenue), in arrival order
-        # (= s.requests / s.requests_by_hour, without building the named tuples)
-        qc = np.asarray(s.pack_kwh)[s.swap_category]
-        energy = s.swap_soc * qc
-        revenue = s.swap_fee_eur + s.swap_price_eur_per_kwh * (qc - energy)
-        table: list[list[list[tuple[float, float]]]] = [[[] for _ in s.categories] for _ in range(s.n_steps)]
-        for h, c, a, r in zip(s.swap_hour.tolist(), s.swap_category.tolist(), energy.tolist(), revenue.tolist(),
-                              strict=True):
-            table[h][c].append((a, r))
-        self._req = table
-        self._load = s.load_kw.tolist()
-        self._res = s.res_kw.tolist()
-        self._limit = s.deficit_limit_kw.tolist()
-        self._tariff = s.tariff_eur_per_kwh.tolist()
-        self._gprice = s.grid_price_eur_per_kwh.tolist()
-        self.reset()
-
-    @staticmethod
-    def _layout_of(s: MicrogridScenario) -> tuple:
-        """What the reusable constants depend on: the station's and the storage's parameters."""
-        return (s.pack_kwh, s.n_packs, s.storage, s.pack_eta, s.max_c_rate, s.standard_c_rate)
-
-    def reset(self) -> None:
-        """Back to the first hour: every slot and storage pack at its initial energy."""
-        s = self.s
-        self.t = 0
-        self.energy_kwh = s.slot_e0_kwh.tolist()
-        self.storage_kwh = [b.e0_kwh for b in s.storage]
-        self.soh = [b.soh0 for b in s.storage]
-        self.lo, self.hi = [], []
-        for k in range(s.n_storage):
-            lo, hi = self._bounds(k)
-            self.lo.append(lo)
-            self.hi.append(hi)
-
-    def _bounds(self, k: int) -> tuple[float, float]:
-        """Feasible signed power of storage pack ``k`` now: ``power_bounds`` term for term."""
-        c = self._st[k]
-        e, soh = self.storage_kwh[k], self.soh[k]
-        head = c[6] * soh - e
-        floor_room = e - c[5] * soh
-        d_hi = floor_room / c[7] if floor_room > 0.0 else 0.0
-        if c[1] < d_hi:
-            d_hi = c[1]
-        if head >= 0.0:
-            c_hi = head / c[8]
-            if c[0] < c_hi:
-                c_hi = c[0]
-            return -d_hi, c_hi
-        d_lo = -head / c[9]
-        return -d_hi, -(d_lo if d_lo < d_hi else d_hi)
-
-    def is_full(self, j: int) -> bool:
-        return self.energy_kwh[j] == self._q[j]
-
-    def full_count(self, c: int) -> int:
-        e, q = self.energy_kwh, self._q
-        return sum(1 for j in self._cat_slots[c] if e[j] == q[j])
-
-    def step(self, action: Sequence[float]) -> StepOutcome:
-        """Apply one hour's request (``n_slots + n_storage`` values; NaN must be rejected before) and settle it."""
-        s, t = self.s, self.t
-        if t >= s.n_steps:
-            raise RuntimeError("the episode has ended; reset the state")
-        ns = self._n_slots
-        if len(action) != ns + len(self._st):
-            raise ValueError(f"the request has {len(action)} values, expected {ns + len(self._st)} "
-                             f"({ns} slots + {len(self._st)} storage packs)")
-        e, q, lim, eta = self.energy_kwh, self._q, self._lim, self._eta
-        # 1. swaps
-        served, lost, served_slots = [], [], []
-        swap_rev = 0.0
-        n_lost = 0
-        for c, reqs in enumerate(self._req[t]):
-            i = 0
-            if reqs:
-                n_req = len(reqs)
-                for j in self._cat_slots[c]:
-                    if i == n_req:
-                        break
-                    if e[j] == q[j]:
-                        a, rev = reqs[i]
-                        e[j] = a
-                        swap_rev += rev
-                        served_slots.append(j)
-                        i += 1
-                n_lost += n_req - i
-                lost.append(n_req - i)
-            else:
-                lost.append(0)
-            served.append(i)
-        # 2. storage
-        clipped = 0.0
-        sp = []
-        charge = discharge = 0.0
-        for k, c in enumerate(self._st):
-            r = action[ns + k]
-            if r > 0.0:
-                want = c[0] if r >= 1.0 else r * c[0]
-            elif r < 0.0:
-                want = -c[1] if r <= -1.0 else r * c[1]
-            else:
-                want = 0.0
-            p = want
-            if p > self.hi[k]:
-                p = self.hi[k]
-            elif p < self.lo[k]:
-                p = self.lo[k]
-            clipped += abs(want - p)
-            sp.append(p)
-            if p > 0.0:
-                charge += p
-            else:
-                discharge -= p
-        # 3. station
-        pst = []
-        end = list(e)
-        station = 0.0
-        pmax = self._pmax
-        for j in range(ns):
-            r = action[j]
-            if r <= 0.0 or e[j] == q[j]:
-                if r > 0.0:
-                    clipped += (pmax[j] if r >= 1.0 else r * pmax[j])
-                pst.append(0.0)
-                continue
-            want = pmax[j] if r >= 1.0 else r * pmax[j]
-            p = want
-            ej = e[j]
-            ee = ej + eta * p
-            if ee > lim[j]:
-                head = (q[j] - ej) / eta
-                if ee >= self._half[j] and head <= pmax[j] + POWER_TOL_KW:
-                    p, ee = head, q[j]
-                else:
-                    p, ee = (lim[j] - ej) / eta, lim[j]
-            end[j] = ee
-            clipped += abs(want - p)
-            pst.append(p)
-            station += p
-        # 4. balance
-        load, res, limit = self._load[t], self._res[t], self._limit[t]
-        x = load + station + charge - discharge - res
-        if x > limit + LIMIT_TOL_KW:
-            f = (limit - load + res + discharge) / (station + charge)
-            f = 0.0 if f < 0.0 else f
-            before = station + charge
-            station = 0.0
-            for j in range(ns):
-                p = pst[j]
-                if p > 0.0:
-                    p *= f
-                    ee = e[j] + eta * p
-                    if ee > lim[j]:
-                        p, ee = (lim[j] - e[j]) / eta, lim[j]
-                    pst[j], end[j] = p, ee
-                    station += p
-            charge = 0.0
-            for k in range(len(sp)):
-                if sp[k] > 0.0:
-                    sp[k] *= f
-                    charge += sp[k]
-            clipped += before - station - charge
-            x = load + station + charge - discharge - res
-        cover = x if x > 0.0 else 0.0
-        curtailed = -x if x < 0.0 else 0.0
-        if s.off_grid:
-            grid, unserved = 0.0, cover
-        else:
-            grid, unserved = cover, 0.0
-        # 5. state update and money
-        e[:] = end
-        fast = []
-        fast_total = 0.0
-        std = self._std
-        for j in range(ns):
-            p = pst[j]
-            fj = p - std[j] if p > std[j] else 0.0
-            fast.append(fj)
-            fast_total += fj
-        st_wear = 0.0
-        for k, c in enumerate(self._st):
-            p = sp[k]
-            if p == 0.0:
-                continue
-            if p > 0.0:
-                self.storage_kwh[k] += c[2] * p
-                thr = p
-            else:
-                self.storage_kwh[k] += p / c[3]
-                thr = -p
-            self.soh[k] = self.soh[k] - c[4] * thr - 0.0
-            st_wear += c[10] * thr
-            self.lo[k], self.hi[k] = self._bounds(k)
-        lost_pen = s.lost_swap_penalty_eur * n_lost
-        res_rev = self._tariff[t] * (load - unserved)
-        grid_cost = self._gprice[t] * grid
-        unserved_cost = s.voll_eur_per_kwh * unserved
-        pack_wear = s.pack_wear_eur_per_kwh * station
-        fast_cost = s.fast_extra_eur_per_kwh * fast_total
-        self.t = t + 1
-        terminal = 0.0
-        if self.t == s.n_steps and s.terminal_value_eur_per_kwh != 0.0:
-            terminal = s.terminal_value_eur_per_kwh * (math.fsum(e) + math.fsum(self.storage_kwh)
-                                                       - s.initial_energy_kwh)
-        reward = (swap_rev - lost_pen + res_rev - grid_cost - unserved_cost - pack_wear - fast_cost - st_wear
-                  + terminal)
-        return StepOutcome(served, lost, served_slots, pst, fast, sp, grid, unserved, curtailed, swap_rev, lost_pen,
-                           res_rev, grid_cost, unserved_cost, pack_wear, fast_cost, st_wear, terminal, clipped,
-                           reward)
-
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(MicrogridScenario)}
+_REQUIRED = {name for name, v in _DEFAULTS.items() if v is dataclasses.MISSING}
 
 MONEY = ("swap_revenue_eur", "lost_penalty_eur", "resident_revenue_eur", "grid_cost_eur", "unserved_cost_eur",
          "pack_wear_eur", "fast_charge_eur", "storage_wear_eur", "terminal_eur")
+
+
+def renewables_kw(pv_kw: np.ndarray, wind_kw: np.ndarray) -> np.ndarray:
+    """Renewables available, ``PV + wind`` (read-only; any shape: one episode or a batch)."""
+    a = pv_kw + wind_kw
+    a.setflags(write=False)
+    return a
+
+
+def deficit_limit_kw(load_kw: np.ndarray, off_grid: bool, import_limit_kw: float) -> np.ndarray:
+    """Largest deficit per hour: the import limit, or (off-grid) the load that can be shed (read-only; any
+    shape)."""
+    a = load_kw.copy() if off_grid else np.full(load_kw.shape, float(import_limit_kw))
+    a.setflags(write=False)
+    return a
+
+
+def idle_rewards(s: MicrogridScenario) -> np.ndarray:
+    """The reward of every hour when every action is zero (the idle policy), from the scenario's arrays.
+
+    Idle, no pack is charged, so a slot once swapped never holds a full pack again: the ``i``-th request
+    of category ``c`` in the episode is served exactly when ``i`` is below the category's full packs at
+    the start. The storage stays put, so the deficit is ``max(0, L_t - R_t)`` (within its limit: the
+    import limit covers the load, and off-grid the load is the limit) and the terminal term is the
+    energy the served swaps took out of the station.
+    """
+    n_c, t_n = s.n_categories, s.n_steps
+    q = np.asarray(s.pack_kwh)
+    cat, hour = s.swap_category, s.swap_hour
+    full0 = np.bincount(np.asarray(s.slot_category)[s.slot_e0_kwh == np.asarray(s.slot_pack_kwh)], minlength=n_c)
+    counts = np.bincount(cat, minlength=n_c)
+    order = np.argsort(cat, kind="stable")
+    rank = np.empty(cat.shape[0], dtype=np.int64)
+    rank[order] = np.arange(cat.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
+    served = rank < full0[cat]
+    qc = q[cat]
+    energy = s.swap_soc * qc
+    revenue = s.swap_fee_eur + s.swap_price_eur_per_kwh * (qc - energy)
+    swaps = np.bincount(hour, weights=np.where(served, revenue, 0.0), minlength=t_n)
+    lost = np.bincount(hour, weights=(~served).astype(np.float64), minlength=t_n)
+    deficit = np.maximum(s.load_kw - s.res_kw, 0.0)
+    out = (swaps - s.lost_swap_penalty_eur * lost + s.tariff_eur_per_kwh * s.load_kw
+           - s.cover_price_eur_per_kwh * deficit)
+    out[-1] += s.terminal_value_eur_per_kwh * float(np.sum(np.where(served, energy - qc, 0.0)))
+    return out
 
 
 def simulate(s: MicrogridScenario, actions: np.ndarray) -> pd.DataFrame:
@@ -640,8 +421,9 @@ def simulate(s: MicrogridScenario, actions: np.ndarray) -> pd.DataFrame:
     One row per hour: the series (``pv_kw``, ``wind_kw``, ``load_kw``, prices), swaps requested,
     served and lost per category, per-slot charge and energy after the hour, per-pack storage power
     and energy, ``grid_kw``, ``unserved_kw``, ``curtailed_kw``, ``res_used_kw`` (renewables first) and
-    the money (:data:`MONEY` and ``reward``). It runs :class:`MicrogridState`, so the total ``reward``
-    is what the env pays for these actions.
+    the money (:data:`MONEY` and ``reward``). It runs
+    :class:`~batterygym.core.microgrid_state.MicrogridState`, so the total ``reward`` is what the env pays
+    for these actions.
     """
     a = np.asarray(actions, dtype=np.float64)
     if a.shape != (s.n_steps, s.action_dim):
@@ -649,6 +431,8 @@ def simulate(s: MicrogridScenario, actions: np.ndarray) -> pd.DataFrame:
                          f"got {a.shape}")
     if np.isnan(a).any():
         raise ValueError("actions has a NaN")
+    from batterygym.core.microgrid_state import MicrogridState
+
     state = MicrogridState(s)
     rows = []
     for t in range(s.n_steps):
@@ -713,3 +497,13 @@ def cost_breakdown(schedule: pd.DataFrame) -> dict[str, float]:
         out[f"{key}_mwh"] = float(schedule[f"{key}_kw"].sum()) / 1000.0
     out["station_mwh"] = station / 1000.0
     return out
+
+
+def __getattr__(name: str) -> Any:
+    """``MicrogridState`` and ``StepOutcome`` live in :mod:`batterygym.core.microgrid_state` (imported on first
+    use, since that module needs this one's scenario)."""
+    if name in ("MicrogridState", "StepOutcome"):
+        from batterygym.core import microgrid_state
+
+        return getattr(microgrid_state, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

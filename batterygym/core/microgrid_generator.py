@@ -38,15 +38,18 @@ usual values.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from batterygym.core.battery import BatteryParams
 from batterygym.core.microgrid import FULL_GAP_KWH, MicrogridScenario
+from batterygym.core.microgrid_batch import PER_EPISODE, MicrogridEpisodes
 from batterygym.core.validation import (
     check_field_types,
     check_fraction,
@@ -139,11 +142,18 @@ class MicrogridConfig:
             if isinstance(v, (str, int, float)) or len(v) != len(self.categories):
                 raise ValueError(f"{name} must list one value per category ({len(self.categories)}), got {v!r}")
             object.__setattr__(self, name, tuple(v))
+        if not all(isinstance(c, str) and c for c in self.categories) or len(set(self.categories)) != len(
+                self.categories):
+            raise ValueError(f"categories must be unique non-empty strings, got {self.categories!r}")
         for q in self.pack_kwh:
             check_positive("pack_kwh", q)
+            if q <= 10 * FULL_GAP_KWH:
+                raise ValueError(f"pack_kwh must exceed {10 * FULL_GAP_KWH} kWh, got {q!r}")
         for n in self.n_packs:
             if not isinstance(n, int) or isinstance(n, bool) or n < 0:
                 raise ValueError(f"n_packs must be non-negative integers, got {self.n_packs!r}")
+        if sum(self.n_packs) == 0:
+            raise ValueError(f"n_packs must hold at least one pack, got {self.n_packs!r}")
         for x in self.demand_shares:
             check_nonnegative("demand_shares", x)
         if not math.isclose(sum(self.demand_shares), 1.0, abs_tol=1e-9):
@@ -177,6 +187,11 @@ class MicrogridConfig:
     @property
     def n_steps(self) -> int:
         return 24 * self.n_days
+
+    @functools.cached_property
+    def plan(self) -> _Plan:
+        """What every episode of this config shares (computed once per config)."""
+        return _plan(self)
 
     @property
     def load_cap_kw(self) -> float:
@@ -231,26 +246,63 @@ def pv_shape(n_steps: int) -> np.ndarray:
     return np.where((h >= 5) & (h < 20), np.sin(np.pi * (h + 0.5 - 5.0) / 15.0), 0.0)
 
 
+@functools.lru_cache(maxsize=16)
+def _rate_table(rate_per_hour: tuple[float, ...], n_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """The hourly request rate of ``n_days`` days and the expected count by hour boundary."""
+    rate = np.tile(np.array(rate_per_hour), n_days)
+    cum = np.concatenate([[0.0], np.cumsum(rate)])
+    for a in (rate, cum):
+        a.setflags(write=False)
+    return rate, cum
+
+
+def _operational_times(rng: np.random.Generator, shape: float, total: float, batch: int | None = None) -> np.ndarray:
+    """Arrival times in operational time: partial sums of Gamma(k, 1/k) unit-mean gaps below ``total``.
+
+    Drawn as one request after another would draw them (the gap that passes ``total`` is drawn too and
+    dropped), in batches: a batch that overshoots is drawn again at the exact length from the saved
+    generator state, so the generator ends where one-by-one draws leave it. ``batch``: gaps drawn at a time
+    (default: enough to pass ``total`` almost always)."""
+    if total <= 0:
+        return np.zeros(0)
+    bits = rng.bit_generator
+    saved = bits.state
+    size = batch or int(total + 6.0 * math.sqrt(total / shape)) + 8
+    scale = 1.0 / shape
+    g = rng.gamma(shape, scale, size)
+    u = g.cumsum()
+    stop = int(u.searchsorted(total))
+    if stop == size:  # not past the total yet: draw on, from the last partial sum
+        parts = [u]
+        while stop == size:
+            g = rng.gamma(shape, scale, size)
+            g[0] += u[-1]  # x + g0, then running sums: the same additions as one by one
+            u = g.cumsum()
+            stop = int(u.searchsorted(total))
+            parts.append(u[:stop])
+        out = np.concatenate(parts)
+    else:
+        out = u[:stop]
+    bits.state = saved
+    rng.gamma(shape, scale, out.shape[0] + 1)
+    return out
+
+
 def _arrivals(rng: np.random.Generator, cfg: MicrogridConfig, n_steps: int) -> np.ndarray:
     """Arrival times (hours from the start) with Gamma(k, rate-scaled) gaps, time-rescaled through the
     hourly rate profile (k = 1: a non-homogeneous Poisson process)."""
-    rate = np.tile(cfg.rate_per_hour, n_steps // 24)
-    cum = np.concatenate([[0.0], np.cumsum(rate)])  # expected count by hour boundary
-    total = cum[-1]
-    times = []
-    if total <= 0:
-        return np.zeros(0)
-    x = 0.0
-    while True:
-        x += rng.gamma(cfg.gamma_shape, 1.0 / cfg.gamma_shape)  # unit-mean gap in operational time
-        if x >= total:
-            break
-        times.append(x)
-    u = np.array(times)
-    hour = np.searchsorted(cum, u, side="right") - 1
-    hour = np.minimum(hour, n_steps - 1)
-    frac = (u - cum[hour]) / np.where(rate[hour] > 0, rate[hour], 1.0)
-    return hour + frac
+    rate, cum = _rate_table(tuple(cfg.rate_per_hour.tolist()), n_steps // 24)
+    return _to_hours(_operational_times(rng, cfg.gamma_shape, float(cum[-1])), rate, cum, n_steps)
+
+
+def _to_hours(u: np.ndarray, rate: np.ndarray, cum: np.ndarray, n_steps: int,
+              safe_rate: np.ndarray | None = None) -> np.ndarray:
+    """Operational times to hours from the start (each hour's span stretched by its rate; ``safe_rate``: the
+    rate with 1 for 0, precomputed)."""
+    hour = np.minimum(cum.searchsorted(u, side="right") - 1, n_steps - 1)
+    if safe_rate is None:
+        safe_rate = np.where(rate > 0, rate, 1.0)
+    return hour + (u - cum[hour]) / safe_rate[hour]
 
 
 def storage_layout(rng: np.random.Generator, cfg: MicrogridConfig) -> tuple[BatteryParams, ...]:
@@ -271,51 +323,146 @@ def fixed_storage(cfg: MicrogridConfig) -> tuple[BatteryParams, ...] | None:
     return storage_layout(np.random.default_rng(cfg.layout_seed), cfg)
 
 
+@functools.lru_cache(maxsize=8)
+def _tariff_by_weekday(bands_eur: tuple[float, float, float], discount: float, n_days: int
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Residents' tariff and grid price ``(7, 24 n_days)`` for an episode starting on each weekday."""
+    tariff = np.array(bands_eur)[np.stack([_bands(wd, n_days) for wd in range(7)]) - 1]
+    grid = np.round(tariff * (1.0 - discount), 6)
+    for a in (tariff, grid):
+        a.setflags(write=False)
+    return tariff, grid
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
+@functools.lru_cache(maxsize=8)
+def _june1(year: int) -> int:
+    """June 1st of ``year``, in days since 1970-01-01."""
+    return int(np.datetime64(f"{year}-06-01", "D").astype(np.int64))
+
+
+@functools.lru_cache(maxsize=1024)
+def _midnight(day: int) -> str:
+    """The ISO timestamp of midnight of ``day`` (days since 1970-01-01)."""
+    return f"{np.datetime64(day, 'D')}T00:00"
+
+
+class _Plan(NamedTuple):
+    """What every episode of one config shares, computed once per config."""
+
+    slot_q: np.ndarray
+    pv_peak: np.ndarray  # kWp times the clear-sky shape
+    load_peak: np.ndarray  # peak times the daily shape
+    rate: np.ndarray
+    cum: np.ndarray
+    safe_rate: np.ndarray  # the rate with 1 for 0 (the divisor of an hour's share)
+    cdf: np.ndarray
+    soc_cap: np.ndarray  # per category: the arriving SoC that leaves the pack 2 eps below full
+    tariff: np.ndarray  # (7, T) by starting weekday
+    grid_price: np.ndarray
+    shared: dict[str, Any]
+
+
+def _plan(cfg: MicrogridConfig) -> _Plan:
+    rate, cum = _rate_table(tuple(cfg.rate_per_hour.tolist()), cfg.n_days)
+    cdf = np.array(cfg.demand_shares).cumsum()
+    cdf /= cdf[-1]
+    tariff, grid = _tariff_by_weekday((cfg.tariff_f1, cfg.tariff_f2, cfg.tariff_f3), cfg.grid_discount, cfg.n_days)
+    q = np.array(cfg.pack_kwh)
+    return _Plan(np.repeat(q, cfg.n_packs), cfg.pv_kwp * pv_shape(cfg.n_steps),
+                 cfg.load_peak_kw * np.tile(np.array(LOAD_SHAPE), cfg.n_days), rate, cum,
+                 np.where(rate > 0, rate, 1.0), cdf, 1.0 - 2 * FULL_GAP_KWH / q, tariff, grid, _shared(cfg))
+
+
+def generate_episodes(rngs: Sequence[np.random.Generator], cfg: MicrogridConfig,
+                      storage: tuple[BatteryParams, ...] | None = None) -> MicrogridEpisodes:
+    """Draw one episode from each generator, as :func:`generate_microgrid` would from it: each generator
+    draws its numbers in the same order, then the arrays of every episode are built at once."""
+    plan = cfg.plan
+    m, n = len(rngs), cfg.n_steps
+    slot_q = plan.slot_q
+    n_s = slot_q.shape[0]
+    random_start = cfg.random_start and cfg.n_days < 92
+    total = float(plan.cum[-1])
+    offset = np.zeros(m, dtype=np.int64)
+    u01 = np.empty((m, 2 * n_s))
+    k_w, speed_w, noise = np.empty((m, n)), np.empty((m, n)), np.empty((m, n))
+    times, cat_u, beta = [], [], []
+    stores = [storage] * m if storage is not None else []
+    hi = 92 - cfg.n_days + 1
+    pv_k, wind_k, shape_k, a_k, b_k = (cfg.pv_weibull_shape, cfg.wind_weibull_shape, cfg.gamma_shape, cfg.soc_beta_a,
+                                       cfg.soc_beta_b)
+    for i, rng in enumerate(rngs):
+        if random_start:
+            offset[i] = rng.integers(0, hi)
+        rng.random(out=u01[i])  # full or not, then the SoC if not: uniform(0.2, 0.8) = 0.2 + 0.6 * random()
+        if storage is None:
+            stores.append(storage_layout(rng, cfg))
+        k_w[i] = rng.weibull(pv_k, n)
+        speed_w[i] = rng.weibull(wind_k, n)
+        rng.standard_normal(out=noise[i])  # normal(0, sd) = 0 + sd * standard normal
+        u = _operational_times(rng, shape_k, total)
+        times.append(u)
+        cat_u.append(rng.random(u.shape[0]))  # the category by inverse CDF of the shares (as Generator.choice)
+        beta.append(rng.beta(a_k, b_k, u.shape[0]))
+    # station
+    frac = 0.2 + (0.8 - 0.2) * u01[:, n_s:]
+    e0 = np.where(u01[:, :n_s] < cfg.full_at_start, slot_q, (frac * slot_q).round(3))
+    # renewables
+    pv = (plan.pv_peak * np.minimum(1.0, k_w * cfg.pv_weibull_scale)).round(3)
+    wind = wind_power(speed_w * cfg.wind_weibull_scale, cfg).round(3)
+    # load
+    noise = np.minimum(np.maximum(0.0 + cfg.load_noise * noise, -3 * cfg.load_noise), 3 * cfg.load_noise)  # clip
+    load = np.minimum((plan.load_peak * (1.0 + noise)).round(3), cfg.load_cap_kw)
+    # tariff: by the weekday of each start
+    day = _june1(cfg.year) + (int(offset[0]) if m == 1 else offset)  # days since 1970-01-01
+    weekday = (day + 3) % 7  # 1970-01-01 was a Thursday
+    pick = slice(weekday, weekday + 1) if m == 1 else weekday
+    tariff, grid_price = plan.tariff[pick], plan.grid_price[pick]
+    # swaps
+    one = m == 1
+    hours = _to_hours(times[0] if one else np.concatenate(times), plan.rate, plan.cum, n, plan.safe_rate)
+    u_cat = cat_u[0] if one else np.concatenate(cat_u)
+    # the inverse CDF: how many cumulative shares are <= u (for many values, counted by comparisons: faster)
+    if u_cat.shape[0] < 1024:
+        cat = plan.cdf.searchsorted(u_cat, side="right")
+    else:
+        cat = np.zeros(u_cat.shape[0], dtype=np.int64)
+        for edge in plan.cdf.tolist():
+            cat += u_cat >= edge
+    soc = cfg.soc_arrive_min + (cfg.soc_arrive_max - cfg.soc_arrive_min) * (beta[0] if one else np.concatenate(beta))
+    soc = np.minimum(soc.round(4), plan.soc_cap[cat])
+    offsets = np.array([0] + [u.shape[0] for u in times], dtype=np.int64).cumsum()
+    return MicrogridEpisodes(
+        plan.shared, *(_frozen(a) for a in (e0, pv, wind, load, tariff, grid_price, offsets,
+                                            np.floor(hours).astype(np.int64), cat.astype(np.int64, copy=False), soc)),
+        tuple(stores), _frozen(grid_price.min(axis=1) if cfg.terminal_value else np.zeros(m)),
+        (_midnight(day),) if m == 1 else tuple(_midnight(d) for d in day.tolist()))
+
+
+@functools.lru_cache(maxsize=8)
+def _shared(cfg: MicrogridConfig) -> dict[str, Any]:
+    """The scenario fields every episode of ``cfg`` shares."""
+    expected = np.tile(cfg.rate_per_hour, cfg.n_days)[:, None] * np.array(cfg.demand_shares)[None, :]
+    expected.setflags(write=False)
+    out = {f.name: f.default for f in dataclasses.fields(MicrogridScenario)
+           if f.name not in PER_EPISODE}  # the scenario's defaults where the config sets nothing
+    return out | dict(
+        categories=tuple(cfg.categories), pack_kwh=tuple(float(x) for x in cfg.pack_kwh),
+        n_packs=tuple(int(x) for x in cfg.n_packs), expected_swaps=expected,
+        import_limit_kw=cfg.import_limit_kw, off_grid=bool(cfg.off_grid), swap_fee_eur=cfg.swap_fee_eur,
+        swap_price_eur_per_kwh=cfg.swap_price_eur_per_kwh, lost_swap_penalty_eur=cfg.lost_swap_penalty_eur,
+        voll_eur_per_kwh=cfg.voll_eur_per_kwh, pack_eta=cfg.pack_eta,
+        pack_wear_eur_per_kwh=cfg.pack_wear_eur_per_kwh, fast_extra_eur_per_kwh=cfg.fast_extra_eur_per_kwh,
+        pv_kwp=cfg.pv_kwp, wind_rated_kw=cfg.wind_rated_kw)
+
+
 def generate_microgrid(rng: np.random.Generator, cfg: MicrogridConfig,
                        storage: tuple[BatteryParams, ...] | None = None) -> MicrogridScenario:
     """Draw one microgrid episode from ``rng`` (the storage packs too, unless ``storage`` is given:
     an env's fixed layout, :func:`fixed_storage`)."""
-    n = cfg.n_steps
-    jan1 = np.datetime64(f"{cfg.year}-06-01", "D")
-    offset = int(rng.integers(0, 92 - cfg.n_days + 1)) if cfg.random_start and cfg.n_days < 92 else 0
-    start = jan1 + np.timedelta64(offset, "D")
-    weekday = int((start.astype("datetime64[D]").astype(np.int64) + 3) % 7)  # 1970-01-01 was a Thursday
-    # station
-    q = np.array(cfg.pack_kwh)
-    slot_q = np.repeat(q, cfg.n_packs)
-    full = rng.random(slot_q.shape[0]) < cfg.full_at_start
-    e0 = np.where(full, slot_q, np.round(rng.uniform(0.2, 0.8, slot_q.shape[0]) * slot_q, 3))
-    if storage is None:
-        storage = storage_layout(rng, cfg)
-    # renewables
-    k_irr = np.minimum(1.0, rng.weibull(cfg.pv_weibull_shape, n) * cfg.pv_weibull_scale)
-    pv = np.round(cfg.pv_kwp * pv_shape(n) * k_irr, 3)
-    speed = rng.weibull(cfg.wind_weibull_shape, n) * cfg.wind_weibull_scale
-    wind = np.round(wind_power(speed, cfg), 3)
-    # load
-    shape = np.tile(np.array(LOAD_SHAPE), cfg.n_days)
-    noise = np.clip(rng.normal(0.0, cfg.load_noise, n), -3 * cfg.load_noise, 3 * cfg.load_noise)
-    load = np.round(cfg.load_peak_kw * shape * (1.0 + noise), 3)
-    load = np.minimum(load, cfg.load_cap_kw)
-    # tariff
-    bands = _bands(weekday, cfg.n_days)
-    tariff = np.array([cfg.tariff_f1, cfg.tariff_f2, cfg.tariff_f3])[bands - 1]
-    grid_price = np.round(tariff * (1.0 - cfg.grid_discount), 6)
-    # swaps
-    times = _arrivals(rng, cfg, n)
-    cat = rng.choice(len(cfg.categories), size=times.shape[0], p=np.array(cfg.demand_shares))
-    soc = cfg.soc_arrive_min + (cfg.soc_arrive_max - cfg.soc_arrive_min) * rng.beta(
-        cfg.soc_beta_a, cfg.soc_beta_b, times.shape[0])
-    soc = np.minimum(np.round(soc, 4), 1.0 - 2 * FULL_GAP_KWH / q[cat])
-    expected = np.tile(cfg.rate_per_hour, cfg.n_days)[:, None] * np.array(cfg.demand_shares)[None, :]
-    return MicrogridScenario(
-        categories=cfg.categories, pack_kwh=cfg.pack_kwh, n_packs=cfg.n_packs, slot_e0_kwh=e0, storage=storage,
-        pv_kw=pv, wind_kw=wind, load_kw=load, tariff_eur_per_kwh=tariff, grid_price_eur_per_kwh=grid_price,
-        expected_swaps=expected, swap_hour=np.floor(times).astype(np.int64), swap_category=cat, swap_soc=soc,
-        import_limit_kw=cfg.import_limit_kw, off_grid=cfg.off_grid, swap_fee_eur=cfg.swap_fee_eur,
-        swap_price_eur_per_kwh=cfg.swap_price_eur_per_kwh, lost_swap_penalty_eur=cfg.lost_swap_penalty_eur,
-        voll_eur_per_kwh=cfg.voll_eur_per_kwh, pack_eta=cfg.pack_eta,
-        pack_wear_eur_per_kwh=cfg.pack_wear_eur_per_kwh, fast_extra_eur_per_kwh=cfg.fast_extra_eur_per_kwh,
-        terminal_value_eur_per_kwh=float(grid_price.min()) if cfg.terminal_value else 0.0,
-        pv_kwp=cfg.pv_kwp, wind_rated_kw=cfg.wind_rated_kw, start=f"{start}T00:00",
-    )
+    return generate_episodes([rng], cfg, storage).scenario(0)

@@ -28,20 +28,27 @@ reachable, so no policy can miss it. The money of an hour (EUR; prices in EUR/MW
            + fee * sum_i q dt                                   (drivers pay 0.01 EUR/kWh, net, as the source)
            - wear * sum_i |q| dt                                (throughput wear, ``degradation_cost_per_kwh``)
 
-:class:`V2GState` steps it (the env calls it, and :func:`simulate` too); the MILP writes the same
-constraints from the same arrays of :class:`V2GScenario`.
+:class:`~batterygym.core.v2g_state.V2GState` steps it (the env calls it, and :func:`simulate` too), and
+:class:`~batterygym.core.v2g_state.V2GBatch` many episodes at once (the vector env); the MILP writes the
+same constraints from the same arrays of :class:`V2GScenario`. :func:`idle_rewards` is what zero actions
+earn.
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass
-from functools import cached_property
-from typing import NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from batterygym.core.battery import BatteryBank, BatteryParams
+from batterygym.core.battery import BatteryBank, BatteryParams, coefficients, shares_of_powers
+from batterygym.core.v2g_state import HOURS, StepArrays, V2GBatch, V2GState, V2GStep, step_arrays
 from batterygym.core.validation import as_series, check_nonnegative, check_positive
+
+__all__ = ["V2GBatch", "V2GScenario", "V2GState", "V2GStep", "cost_breakdown", "departure_energy", "ev_battery",
+           "idle_rewards", "shares_of", "simulate"]
 
 EUR_PER_MWH_TO_KWH = 1e-3
 EXPECTED_DOWN = 0.75  # share of the reg-down capacity the operator is expected to deploy [src]
@@ -67,6 +74,24 @@ def ev_battery(capacity_kwh: float = 24.0, charger_kw: float = 7.2, efficiency: 
         degradation_cost_per_kwh=replacement_eur_per_kwh / (2.0 * cycle_life), fade_per_cycle=0.0,
         max_cycles_per_day=None,
     )
+
+
+class cached_property:
+    """:func:`functools.cached_property` without the lock Python 3.11 takes on every first access (3.12 dropped
+    it): a value computed on first access and kept in the instance's ``__dict__``. A scenario's derived arrays
+    are computed on the path of every reset."""
+
+    def __init__(self, func: Any) -> None:
+        self.func, self.name, self.__doc__ = func, func.__name__, func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -183,7 +208,7 @@ class V2GScenario:
 
     @cached_property
     def n_steps(self) -> int:
-        return self.n_days * 24
+        return self.n_days * HOURS
 
     dt_h = 1.0
 
@@ -191,27 +216,48 @@ class V2GScenario:
     def days(self) -> float:
         return float(self.n_days)
 
+    @classmethod
+    def from_valid(cls, **fields: Any) -> V2GScenario:
+        """A scenario from arrays that pass every check by construction, without checking them again: the
+        generator's (its :class:`~batterygym.core.v2g_generator.V2GConfig` rules out every failure; its tests
+        rebuild generated scenarios through the checks). Hours int64, the rest float64, shapes as the fields say."""
+        s = object.__new__(cls)
+        values = {**_defaults(cls), **fields}
+        for name in _ARRAY_FIELDS:
+            if values[name].flags.writeable:
+                values[name].setflags(write=False)
+        s.__dict__.update(values)
+        return s
+
     # ------------------------------------------------------------------ derived arrays, shared by env and MILP
     @cached_property
     def bank(self) -> BatteryBank:
         return BatteryBank.of([self.ev])
 
     @cached_property
+    def step_arrays(self) -> StepArrays:
+        """The EV-days hour by hour (presence, arrivals, hours left, required energy, departure floor)."""
+        return step_arrays(self.ev, self.arrival_hour, self.departure_hour, self.required_energy_kwh, self.dt_h)
+
+    @property
     def present(self) -> np.ndarray:
         """Plugged in, per step and EV ``(T, N)``."""
-        h = np.arange(24)[None, :, None]
-        p = (h >= self.arrival_hour[:, None, :]) & (h < self.departure_hour[:, None, :])
-        return _frozen(p.reshape(self.n_steps, self.n_evs))
+        return self.step_arrays.present
+
+    @property
+    def arriving(self) -> np.ndarray:
+        """Arriving at the start of the step (its energy set to the arrival energy), per step and EV ``(T, N)``."""
+        return self.step_arrays.arriving
 
     @cached_property
     def arrival_step(self) -> np.ndarray:
         """Step of each EV-day's arrival ``(D, N)``."""
-        return _frozen(self.arrival_hour + 24 * np.arange(self.n_days)[:, None])
+        return _frozen(self.arrival_hour + HOURS * np.arange(self.n_days)[:, None])
 
     @cached_property
     def departure_step(self) -> np.ndarray:
         """Step at whose start each EV-day has left ``(D, N)``: its energy then must meet the requirement."""
-        return _frozen(self.departure_hour + 24 * np.arange(self.n_days)[:, None])
+        return _frozen(self.departure_hour + HOURS * np.arange(self.n_days)[:, None])
 
     @cached_property
     def arrival_energy_kwh(self) -> np.ndarray:
@@ -223,29 +269,24 @@ class V2GScenario:
 
     def _per_step(self, values: np.ndarray, fill: float) -> np.ndarray:
         """A per EV-day value spread over the day's plugged steps ``(T, N)``, ``fill`` elsewhere."""
-        v = np.repeat(values, 24, axis=0)
-        return np.where(self.present, v, fill)
+        present = self.present.reshape(self.n_days, HOURS, self.n_evs)
+        return np.where(present, values[:, None, :], fill).reshape(self.n_steps, self.n_evs)
 
-    @cached_property
+    @property
     def required_now_kwh(self) -> np.ndarray:
         """The energy required at the current plug-in's departure, per step and EV (0 when absent)."""
-        return _frozen(self._per_step(self.required_energy_kwh, 0.0))
+        return self.step_arrays.required_now_kwh
 
-    @cached_property
+    @property
     def hours_left(self) -> np.ndarray:
         """Plugged hours left including the current one, per step and EV (0 when absent)."""
-        t = np.arange(self.n_steps)[:, None]
-        dep = np.repeat(self.departure_step, 24, axis=0)
-        return _frozen(np.where(self.present, dep - t, 0).astype(np.float64))
+        return self.step_arrays.hours_left
 
-    @cached_property
+    @property
     def floor_next_kwh(self) -> np.ndarray:
         """Least energy after step t from which the requirement stays reachable (``-inf`` when absent):
         ``required - eta_c * MPc * dt * (hours left after t)``."""
-        b = self.ev
-        after = np.maximum(self.hours_left - 1.0, 0.0)
-        f = self.required_now_kwh - b.eta_charge * b.p_charge_kw * self.dt_h * after
-        return _frozen(np.where(self.present, f, -np.inf))
+        return self.step_arrays.floor_next_kwh
 
     @property
     def swing_kw(self) -> float:
@@ -255,16 +296,16 @@ class V2GScenario:
     @cached_property
     def reg_up_value(self) -> np.ndarray:
         """EUR per kW of reg-up capacity per step."""
-        return _frozen(self.reg_up_price * EUR_PER_MWH_TO_KWH * self.dt_h)
+        return _frozen(capacity_value(self.reg_up_price, self.dt_h))
 
     @cached_property
     def reg_down_value(self) -> np.ndarray:
-        return _frozen(self.reg_down_price * EUR_PER_MWH_TO_KWH * self.dt_h)
+        return _frozen(capacity_value(self.reg_down_price, self.dt_h))
 
     @cached_property
     def net_energy_cost(self) -> np.ndarray:
         """EUR per kW of net power ``q`` per step: the energy price less the drivers' fee."""
-        return _frozen((self.energy_price * EUR_PER_MWH_TO_KWH - self.driver_fee_eur_per_kwh) * self.dt_h)
+        return _frozen(net_energy_cost(self.energy_price, self.driver_fee_eur_per_kwh, self.dt_h))
 
     @property
     def wear_eur_per_kwh(self) -> float:
@@ -275,137 +316,47 @@ class V2GScenario:
         return pd.date_range(self.start, periods=self.n_steps, freq="h")
 
 
-class V2GStep(NamedTuple):
-    """What one step did, per EV (kW) and in money (EUR); ``clipped_kw`` is what the projection removed."""
-
-    power_kw: np.ndarray
-    reg_up_kw: np.ndarray
-    reg_down_kw: np.ndarray
-    reg_up_eur: float
-    reg_down_eur: float
-    energy_eur: float
-    driver_fee_eur: float
-    degradation_eur: float
-    clipped_kw: float
-
-    @property
-    def reward(self) -> float:
-        return self.reg_up_eur + self.reg_down_eur - self.energy_eur + self.driver_fee_eur - self.degradation_eur
+_ARRAY_FIELDS = ("arrival_hour", "departure_hour", "arrival_soc", "required_soc", "energy_price", "reg_up_price",
+                 "reg_down_price")
 
 
-class V2GState:
-    """The EVs' energies and the step that projects a request onto the deliverable set.
+@functools.cache
+def _defaults(cls: type) -> dict[str, Any]:
+    return {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
 
-    Shares in [-1, 1] per charger: ``power`` times the rating in its direction (``MPc`` charging,
-    ``MPd`` discharging) requests ``q``; ``reg_up``/``reg_down`` (values <= 0 offer nothing) times the
-    swing ``MPc + MPd`` request capacities. The projection, per EV, with the constraints of the module
-    docstring: ``q`` is clipped to the range the constraints allow with no regulation (which no
-    regulation offer can widen), raised to the departure floor; then ``r_up`` to the most P1, P2 and E1
-    allow with this ``q`` and no reg-down; then ``r_dn`` to what is left. A deliverable request is left
-    unchanged; an absent EV's slice does nothing. Every limit is linear in the shares, so the regulation
-    bounds stay within the swing: ``max_q min((q + MPd) / (1 - ExU), (MPc - q) / ExU) = MPc + MPd``.
 
-    The SoC-window terms are :func:`~batterygym.core.battery.power_bounds` with unlimited power and no
-    fade, in closed form (``tests/test_v2g_core.py`` checks them against ``BatteryBank.bounds``): this
-    step runs millions of times on 100 cars, so it is a few dozen numpy operations on whole arrays.
+def capacity_value(price_eur_per_mwh: np.ndarray, dt: float) -> np.ndarray:
+    """EUR per kW of regulation capacity offered for a step, from its price (EUR per MW and hour)."""
+    return price_eur_per_mwh * (EUR_PER_MWH_TO_KWH * dt)
+
+
+def net_energy_cost(energy_price_eur_per_mwh: np.ndarray, driver_fee_eur_per_kwh: float, dt: float) -> np.ndarray:
+    """EUR per kW of net power ``q`` for a step: the energy price less the drivers' fee."""
+    return energy_price_eur_per_mwh * (EUR_PER_MWH_TO_KWH * dt) - driver_fee_eur_per_kwh * dt
+
+
+def idle_rewards(s: V2GScenario) -> np.ndarray:
+    """Per step, the reward ``(T,)`` the env pays when every action is zero (the idle policy).
+
+    Zero shares offer no regulation and ask for no power, so each EV charges only what its departure floor
+    forces: none until the floor rises above its arrival energy, then the step that lifts it onto the
+    floor, then full power until it leaves with exactly the required energy. In closed form per step,
+    ``q = clip((F - E_arrival) / (eta_c dt), 0, MPc)``, and the money is the energy bought, the drivers'
+    fee and the wear of that charging.
     """
-
-    def __init__(self, s: V2GScenario) -> None:
-        self.s = s
-        b, xu, xd, dt = s.ev, s.expected_up, s.expected_down, s.dt_h
-        self._mpc, self._mpd, self._swing = b.p_charge_kw, b.p_discharge_kw, s.swing_kw
-        self._emin, self._emax = b.soc_min * b.capacity_kwh, b.soc_max * b.capacity_kwh
-        self._eta_c, self._eta_d, self._dt = b.eta_charge, b.eta_discharge, dt
-        # q >= (floor - E) / (eta_c dt) when charging is needed, else (floor - E) eta_d / dt: the larger one
-        self._kf = (1.0 / (b.eta_charge * dt), b.eta_discharge / dt)
-        self._k = (1.0 / (1.0 - xu), 1.0 / xu, 1.0 - xu, 1.0 / xd, 1.0 / (1.0 - xd), xu)
-        self._floor_next = s.floor_next_kwh
-        self._mask = np.repeat(s.present[:, :, None], 3, axis=2).astype(np.float64)
-        self._any = s.present.any(axis=1).tolist()
-        self._arrivals: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        steps, energies = s.arrival_step.ravel(), s.arrival_energy_kwh.ravel()
-        for t in np.unique(steps).tolist():
-            flat = np.flatnonzero(steps == t)
-            self._arrivals[t] = (flat % s.n_evs, energies[flat])
-        self._ru, self._rd, self._qc = s.reg_up_value.tolist(), s.reg_down_value.tolist(), s.net_energy_cost.tolist()
-        self._fee = s.driver_fee_eur_per_kwh * dt
-        self._wear = s.wear_eur_per_kwh * dt
-        self._zeros = np.zeros(s.n_evs)
-        self._n_steps = s.n_steps
-        self.reset()
-
-    def reset(self) -> None:
-        self.t = 0
-        self.energy_kwh = np.full(self.s.n_evs, self._emin)
-        self._arrive()
-
-    def _arrive(self) -> None:
-        hit = self._arrivals.get(self.t)
-        if hit is not None:
-            self.energy_kwh[hit[0]] = hit[1]
-
-    def _window(self, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """E2 and E1 without regulation: the signed power range keeping E' in the SoC window, no power limit."""
-        return (self._emin - e) * (self._eta_d / self._dt), (self._emax - e) * (1.0 / (self._eta_c * self._dt))
-
-    def bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Now, per EV: ``(q_lo, q_hi, e1_head, e2_floor)``: the net power range without regulation and the
-        E1/E2 limits on ``q + ExU r_up`` (kW, from above) and ``q - ExD r_dn`` (from below). 0 when absent."""
-        t, e = self.t, self.energy_kwh
-        present = self.s.present[t]
-        floor, head = self._window(e)
-        x = self._floor_next[t] - e
-        q_floor = np.maximum(x * self._kf[0], x * self._kf[1])  # -inf when absent
-        q_hi = np.where(present, np.minimum(head, self._mpc), 0.0)
-        q_lo = np.minimum(np.maximum(np.maximum(floor, -self._mpd), q_floor), q_hi)
-        q_lo = np.where(present, q_lo, 0.0)
-        return q_lo, q_hi, np.where(present, head, 0.0), np.where(present, floor, 0.0)
-
-    def step(self, action: np.ndarray) -> V2GStep:
-        """Apply the shares ``action`` (``(n_evs, 3)``: power, reg_up, reg_down) for one step."""
-        t = self.t
-        if t >= self._n_steps:
-            raise RuntimeError("the episode has ended; call reset()")
-        if not self._any[t]:  # nobody plugged in: every slice is ignored
-            self.t = t + 1
-            self._arrive()
-            z = self._zeros
-            return V2GStep(z.copy(), z.copy(), z.copy(), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-        ku1, ku2, one_m_xu, kd1, kd2, xu = self._k
-        mpc, mpd, swing = self._mpc, self._mpd, self._swing
-        e = self.energy_kwh
-        a = action * self._mask[t]  # an absent EV requests nothing: its bounds contain 0
-        a_p, a_u, a_d = a[:, 0], a[:, 1], a[:, 2]
-        floor, head = self._window(e)
-        x = self._floor_next[t] - e
-        q_hi = np.minimum(head, mpc)
-        q_lo = np.minimum(np.maximum(np.maximum(floor, x * self._kf[0]), np.maximum(x * self._kf[1], -mpd)), q_hi)
-        want_q = a_p * mpc if mpc == mpd else np.where(a_p >= 0.0, a_p * mpc, a_p * mpd)
-        q = np.minimum(np.maximum(want_q, q_lo), q_hi)
-        q_mpd = q + mpd  # >= 0 and q_hi - q >= 0 exactly: q lies in [q_lo, q_hi] with q_lo >= -mpd
-        want_u = np.maximum(a_u, 0.0) * swing
-        r_up = np.minimum(want_u, np.minimum(q_mpd * ku1, (q_hi - q) * ku2))
-        dn_hi = np.minimum(np.minimum((q_mpd - one_m_xu * r_up) * kd1, (mpc - q - xu * r_up) * kd2), (q - floor) * kd1)
-        want_d = np.maximum(a_d, 0.0) * swing
-        r_dn = np.minimum(want_d, np.maximum(dn_hi, 0.0))
-        self.energy_kwh = e + np.minimum(q * self._eta_c, q * (1.0 / self._eta_d)) * self._dt
-        add = np.add.reduce
-        sq, su, sd = float(add(q)), float(add(r_up)), float(add(r_dn))
-        thr = float(add(np.abs(q)))
-        clipped = float(add(np.abs(want_q - q)) + add(want_u) - su + add(want_d) - sd)
-        out = V2GStep(q, r_up, r_dn, self._ru[t] * su, self._rd[t] * sd, (self._qc[t] + self._fee) * sq,
-                      self._fee * sq, self._wear * thr, clipped)
-        self.t = t + 1
-        self._arrive()
-        return out
+    k = coefficients(s.ev, s.dt_h)
+    e0 = s._per_step(s.arrival_energy_kwh, 0.0)
+    q = np.clip((s.floor_next_kwh - e0) / k.k_ceiling, 0.0, s.ev.p_charge_kw)  # 0 when absent (floor -inf)
+    sq = q.sum(axis=1)
+    fee = s.driver_fee_eur_per_kwh * s.dt_h
+    return -((s.net_energy_cost + fee) * sq) + fee * sq - s.wear_eur_per_kwh * s.dt_h * sq
 
 
 def shares_of(s: V2GScenario, power_kw: np.ndarray, reg_up_kw: np.ndarray, reg_down_kw: np.ndarray) -> np.ndarray:
     """The env's action shares ``(T, N, 3)`` that request the given powers ``(T, N)`` each."""
     b = s.ev
-    q = np.asarray(power_kw, dtype=np.float64)
     a = np.zeros((s.n_steps, s.n_evs, 3))
-    a[..., 0] = np.where(q >= 0, q / b.p_charge_kw, q / max(b.p_discharge_kw, 1e-300))
+    a[..., 0] = shares_of_powers(np.asarray(power_kw, dtype=np.float64), b.p_charge_kw, b.p_discharge_kw)
     a[..., 1] = np.asarray(reg_up_kw, dtype=np.float64) / s.swing_kw
     a[..., 2] = np.asarray(reg_down_kw, dtype=np.float64) / s.swing_kw
     return a

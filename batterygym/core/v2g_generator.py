@@ -29,7 +29,7 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -66,6 +66,8 @@ PRICE_BOUNDS = {"energy_price": (SOURCE_STATS["energy_min"], SOURCE_STATS["energ
                 "reg_up_price": (0.0, SOURCE_STATS["up_max"]), "reg_down_price": (0.0, SOURCE_STATS["down_max"])}
 QUARTER_START = np.datetime64("2019-08-01")
 QUARTER_DAYS = 92  # 1 Aug - 31 Oct 2019
+HOURS_PER_DAY = 24
+_QUARTER_START_DAY = int(QUARTER_START.astype(np.int64))  # days since 1970-01-01
 
 
 # An episode's arrays (the scenario's per-hour-and-EV ones, the env's observation rows and state) take about
@@ -197,6 +199,10 @@ _ENERGY_MEANS = _ENERGY_SHAPE * SOURCE_STATS["energy_mean"] / _ENERGY_SHAPE.mean
 _DOWN_MEANS = _DOWN_SHAPE * SOURCE_STATS["down_mean"] / _DOWN_SHAPE.mean()
 _UP_NONZERO_MEANS = _UP_SHAPE * SOURCE_STATS["up_mean"] / _UP_SHAPE.mean() / (1.0 - SOURCE_STATS["up_zero_share"])
 AR1_PHI = 0.7  # hour-to-hour persistence of the energy price's noise
+_ZERO_SHARES = np.array([[SOURCE_STATS["down_zero_share"]], [SOURCE_STATS["up_zero_share"]]])
+# the prices' floors and caps, energy, reg-up (a lognormal: positive already), reg-down
+_PRICE_FLOORS = np.array([[SOURCE_STATS["energy_min"]], [0.0], [0.0]])
+_PRICE_CAPS = np.array([[SOURCE_STATS["energy_max"]], [SOURCE_STATS["up_max"]], [SOURCE_STATS["down_max"]]])
 
 
 @functools.lru_cache(maxsize=8)
@@ -211,46 +217,133 @@ def _ar1_matrix(n: int) -> np.ndarray:
 
 
 def _ar1(eps: np.ndarray) -> np.ndarray:
-    n = eps.shape[0]
+    """AR(1) paths of the rows of ``eps`` ``(M, n)``; each row's is what ``L @ row`` gives, bit for bit."""
+    n = eps.shape[1]
     if n <= 168:  # a matrix product beats the loop for episodes up to a week
-        return _ar1_matrix(n) @ eps
-    x = np.empty(n)
-    x[0] = eps[0]
+        return np.matmul(_ar1_matrix(n), eps[:, :, None])[:, :, 0]
+    x = np.empty_like(eps)
+    x[:, 0] = eps[:, 0]
     c = np.sqrt(1.0 - AR1_PHI ** 2)
     for t in range(1, n):
-        x[t] = AR1_PHI * x[t - 1] + c * eps[t]
+        x[:, t] = AR1_PHI * x[:, t - 1] + c * eps[:, t]
     return x
 
 
-def generate_prices(rng: np.random.Generator, cfg: V2GConfig, first_day: np.datetime64) -> dict[str, np.ndarray]:
-    """Hourly energy, reg-up and reg-down prices (EUR/MWh) of ``cfg.n_days`` days from ``first_day``."""
-    n, d = cfg.n_steps, cfg.n_days
-    st = SOURCE_STATS
-    day_index = first_day.astype("datetime64[D]").astype(np.int64) + np.arange(d)
-    weekend = ((day_index - 4) % 7) >= 5  # 1970-01-01 was a Thursday
-    level = np.exp(rng.normal(-0.5 * cfg.energy_day_sigma ** 2, cfg.energy_day_sigma, d))
-    level *= np.where(weekend, 1.0 - cfg.weekend_discount, 1.0)
-    noise = _ar1(rng.normal(0.0, cfg.energy_noise, n))
-    energy = (_ENERGY_MEANS * level[:, None]).ravel() * (1.0 + noise)
-    np.clip(energy, st["energy_min"], st["energy_max"], out=energy)
+class V2GDraws(NamedTuple):
+    """The random numbers of ``M`` episodes, one generator each, stacked. One generator draws, in this order:
+    the start day (if ``random_start``), the arrival and the departure hours, uniforms for the arriving then the
+    required SoC, standard normals for the day levels, the energy noise, the reg-down and the reg-up noise, and
+    uniforms for the hours without reg-down, then reg-up. (``rng.uniform(lo, hi)`` and ``rng.normal(mu, s)``
+    are ``lo + (hi - lo) u`` and ``mu + s z`` of the same stream, bit for bit, so one call draws each block.)"""
 
-    down = (_DOWN_MEANS + rng.normal(0.0, cfg.down_noise_eur_per_mwh, (d, 24))).ravel()
-    np.clip(down, 0.0, st["down_max"], out=down)
-    up = (_UP_NONZERO_MEANS * np.exp(rng.normal(-0.5 * cfg.up_sigma ** 2, cfg.up_sigma, (d, 24)))).ravel()
-    np.minimum(up, st["up_max"], out=up)
-    zero = rng.random((2, n))
-    down[zero[0] < st["down_zero_share"]] = 0.0
-    up[zero[1] < st["up_zero_share"]] = 0.0
-    return {"energy_price": energy.round(2), "reg_up_price": up.round(2), "reg_down_price": down.round(2)}
+    offset: np.ndarray  # (M,) start day within the quarter
+    arrival_hour: np.ndarray  # (M, D, N)
+    departure_hour: np.ndarray  # (M, D, N)
+    soc: np.ndarray  # (M, 2, D, N) uniforms in [0, 1)
+    normal: np.ndarray  # (M, D + 3 T)
+    zero: np.ndarray  # (M, 2, T) uniforms in [0, 1)
 
 
-def _draw_evs(rng: np.random.Generator, cfg: V2GConfig) -> dict[str, np.ndarray]:
-    """The EVs' days: arrival and departure hours, arriving and required SoC, each ``(n_days, n_evs)``."""
+def _draw_days(rng: np.random.Generator, cfg: V2GConfig, arrival: np.ndarray, departure: np.ndarray,
+               soc: np.ndarray) -> None:
+    """One episode's EV days, drawn into the given arrays ``(D, N)``, ``(D, N)`` and ``(2, D, N)``."""
     shape = (cfg.n_days, cfg.n_evs)
-    return {"arrival_hour": rng.integers(cfg.arrival_hours[0], cfg.arrival_hours[1] + 1, size=shape),
-            "departure_hour": rng.integers(cfg.departure_hours[0], cfg.departure_hours[1] + 1, size=shape),
-            "arrival_soc": rng.uniform(*cfg.arrival_soc, size=shape),
-            "required_soc": rng.uniform(*cfg.required_soc, size=shape)}
+    arrival[...] = rng.integers(cfg.arrival_hours[0], cfg.arrival_hours[1] + 1, size=shape)
+    departure[...] = rng.integers(cfg.departure_hours[0], cfg.departure_hours[1] + 1, size=shape)
+    rng.random(out=soc)
+
+
+def draw_episodes(rngs: list[np.random.Generator], cfg: V2GConfig) -> V2GDraws:
+    """One episode's random numbers from each generator, in the order :func:`generate_v2g` draws them."""
+    m, d, n, t = len(rngs), cfg.n_days, cfg.n_evs, cfg.n_steps
+    offset = np.zeros(m, dtype=np.int64)
+    arrival, departure = np.empty((m, d, n), dtype=np.int64), np.empty((m, d, n), dtype=np.int64)
+    soc, normal, zero = np.empty((m, 2, d, n)), np.empty((m, d + 3 * t)), np.empty((m, 2, t))
+    span = max(QUARTER_DAYS - d, 0) + 1
+    for j, rng in enumerate(rngs):
+        if cfg.random_start:
+            offset[j] = rng.integers(0, span)
+        _draw_days(rng, cfg, arrival[j], departure[j], soc[j])
+        rng.standard_normal(out=normal[j])
+        rng.random(out=zero[j])
+    return V2GDraws(offset, arrival, departure, soc, normal, zero)
+
+
+@functools.lru_cache(maxsize=16)
+def _affine(lows: tuple[float, ...], scales: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """``(low, scale)`` as ``(k, 1, 1)`` arrays, to map ``k`` stacked blocks of draws at once."""
+    return np.array(lows).reshape(-1, 1, 1), np.array(scales).reshape(-1, 1, 1)
+
+
+def _socs(cfg: V2GConfig, soc: np.ndarray) -> np.ndarray:
+    """Arriving and required SoC ``(..., 2, D, N)`` from the uniforms ``(..., 2, D, N)`` (``lo + (hi - lo) u``)."""
+    (a0, a1), (r0, r1) = cfg.arrival_soc, cfg.required_soc
+    low, scale = _affine((a0, r0), (a1 - a0, r1 - r0))
+    return low + scale * soc
+
+
+@functools.lru_cache(maxsize=16)
+def _day_factors(n_days: int, weekend_discount: float) -> np.ndarray:
+    """The energy price's weekend factor of each day ``(offsets, n_days)``, per start offset in the quarter."""
+    day_index = _QUARTER_START_DAY + np.arange(max(QUARTER_DAYS - n_days, 0) + 1)[:, None] + np.arange(n_days)
+    weekend = ((day_index - 4) % 7) >= 5  # 1970-01-01 was a Thursday
+    f = np.where(weekend, 1.0 - weekend_discount, 1.0)
+    f.setflags(write=False)
+    return f
+
+
+@functools.lru_cache(maxsize=16)
+def _normal_map(n_days: int, day_sigma: float, energy_noise: float, down_noise: float, up_sigma: float
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """``(mu, s)`` per standard normal of an episode (``mu + s z`` is ``rng.normal(mu, s)``'s draw): the day
+    levels' and the reg-up noise's logs (lognormal, mean 1), the energy price's and the reg-down's noise."""
+    n = HOURS_PER_DAY * n_days
+    mu = np.concatenate([np.full(n_days, -0.5 * day_sigma ** 2), np.zeros(2 * n), np.full(n, -0.5 * up_sigma ** 2)])
+    s = np.concatenate([np.full(n_days, day_sigma), np.full(n, energy_noise), np.full(n, down_noise),
+                        np.full(n, up_sigma)])
+    return mu, s
+
+
+def _prices(cfg: V2GConfig, draws: V2GDraws) -> np.ndarray:
+    """Hourly energy, reg-up and reg-down prices (EUR/MWh) of every episode ``(M, 3, T)``."""
+    m, d, n = draws.normal.shape[0], cfg.n_days, cfg.n_steps
+    mu, s = _normal_map(d, cfg.energy_day_sigma, cfg.energy_noise, cfg.down_noise_eur_per_mwh, cfg.up_sigma)
+    x = mu + s * draws.normal  # (M, D + 3 T): day levels, energy noise, reg-down noise, reg-up noise
+    level = np.exp(x[:, :d]) * _day_factors(d, cfg.weekend_discount)[draws.offset]
+    noise = _ar1(x[:, d:d + n])
+    out = np.empty((m, 3, n))
+    by_day = out.reshape(m, 3, d, HOURS_PER_DAY)
+    np.multiply(_ENERGY_MEANS * level[:, :, None], (1.0 + noise).reshape(m, d, HOURS_PER_DAY), out=by_day[:, 0])
+    np.add(_DOWN_MEANS, x[:, d + n:d + 2 * n].reshape(m, d, HOURS_PER_DAY), out=by_day[:, 2])
+    np.multiply(_UP_NONZERO_MEANS, np.exp(x[:, d + 2 * n:]).reshape(m, d, HOURS_PER_DAY), out=by_day[:, 1])
+    np.minimum(np.maximum(out, _PRICE_FLOORS, out=out), _PRICE_CAPS, out=out)
+    # no reg-down in some hours, no reg-up in others (the draws' rows in that order; the block's are up, down)
+    out[:, :0:-1] *= draws.zero >= _ZERO_SHARES
+    return out.round(2, out=out)
+
+
+def build_episodes(cfg: V2GConfig, draws: V2GDraws) -> dict[str, np.ndarray]:
+    """The scenario arrays of every drawn episode, stacked: :class:`V2GScenario`'s fields of the same names
+    with a leading ``M`` axis (prices as ``(M, T)`` rows of one ``(M, 3, T)`` block)."""
+    socs, prices = _socs(cfg, draws.soc), _prices(cfg, draws)
+    for a in (draws.arrival_hour, draws.departure_hour, socs, prices):
+        a.setflags(write=False)  # the scenarios' arrays are views of these
+    return {"arrival_hour": draws.arrival_hour, "departure_hour": draws.departure_hour, "arrival_soc": socs[:, 0],
+            "required_soc": socs[:, 1], "energy_price": prices[:, 0], "reg_up_price": prices[:, 1],
+            "reg_down_price": prices[:, 2]}
+
+
+@functools.lru_cache(maxsize=512)
+def start_day(offset: int) -> str:
+    """The ISO date of the episode starting ``offset`` days into the source's quarter."""
+    return str(QUARTER_START + np.timedelta64(int(offset), "D"))
+
+
+def episode_of(cfg: V2GConfig, arrays: dict[str, np.ndarray], offset: np.ndarray, i: int) -> V2GScenario:
+    """Episode ``i`` of :func:`build_episodes`'s arrays as a scenario (its arrays are views of them)."""
+    return V2GScenario.from_valid(ev=cfg.battery(), expected_up=cfg.expected_up, expected_down=cfg.expected_down,
+                                  driver_fee_eur_per_kwh=cfg.driver_fee_eur_per_kwh, start=start_day(int(offset[i])),
+                                  **{name: a[i] for name, a in arrays.items()})
 
 
 def _scenario(cfg: V2GConfig, evs: dict[str, np.ndarray], prices: dict[str, np.ndarray], start: str) -> V2GScenario:
@@ -260,10 +353,8 @@ def _scenario(cfg: V2GConfig, evs: dict[str, np.ndarray], prices: dict[str, np.n
 
 def generate_v2g(rng: np.random.Generator, cfg: V2GConfig) -> V2GScenario:
     """One episode: a start day, the EVs' days and the prices, all drawn from ``rng``."""
-    offset = int(rng.integers(0, max(QUARTER_DAYS - cfg.n_days, 0) + 1)) if cfg.random_start else 0
-    first = QUARTER_START + np.timedelta64(offset, "D")
-    evs = _draw_evs(rng, cfg)
-    return _scenario(cfg, evs, generate_prices(rng, cfg, first), str(first))
+    draws = draw_episodes([rng], cfg)
+    return episode_of(cfg, build_episodes(cfg, draws), draws.offset, 0)
 
 
 def generate_quarter(seed: int = 0, **config: Any) -> V2GScenario:
@@ -333,4 +424,9 @@ def v2g_scenario_from_prices(prices: V2GPrices, rng: np.random.Generator, cfg: V
     """A scenario with these prices and the EVs' days drawn from ``rng`` as ``cfg`` says (its ``n_days``
     becomes the prices' days; ``random_start`` is moot: the prices fix the start)."""
     cfg = dataclasses.replace(cfg or V2GConfig(), n_days=prices.n_days)
-    return _scenario(cfg, _draw_evs(rng, cfg), prices.as_dict(), prices.start)
+    shape = (cfg.n_days, cfg.n_evs)
+    arrival, departure, soc = np.empty(shape, dtype=np.int64), np.empty(shape, dtype=np.int64), np.empty((2, *shape))
+    _draw_days(rng, cfg, arrival, departure, soc)
+    socs = _socs(cfg, soc)
+    evs = {"arrival_hour": arrival, "departure_hour": departure, "arrival_soc": socs[0], "required_soc": socs[1]}
+    return _scenario(cfg, evs, prices.as_dict(), prices.start)

@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from batterygym.core.fleet import EUR_PER_MWH_TO_KWH, UP, FleetScenario, FleetState
+from batterygym.core.fleet import EUR_PER_MWH_TO_KWH, UP, FleetScenario, FleetState, idle_rewards
 from batterygym.core.fleet_generator import FleetConfig, fixed_layout, generate_fleet
 from batterygym.envs._args import check_env_args, check_reset_args, raise_non_finite
 
@@ -44,18 +44,33 @@ def exogenous_rows(s: FleetScenario, lookahead: int, low: np.ndarray, high: np.n
     """Observation rows t = 0..T of :class:`FleetEnv` with the state blocks (SoC, rooms) left at zero."""
     n, h = s.n_steps, lookahead
     lay = obs_layout(s.n_assets, s.n_markets, h)
-    hours = hours_of(s)
     x = np.zeros((n + 1, lay["prices"].stop), dtype=np.float32)
-    time = x[:, lay["time"]]
-    time[:, 0] = np.sin(2 * np.pi * hours / 24)
-    time[:, 1] = np.cos(2 * np.pi * hours / 24)
-    time[:, 2] = np.arange(n + 1) / n
-    x[:, lay["direction"]] = s.sign
-    rating = rating_of(s)
-    x[:, lay["prequalified"]] = np.divide(s.prequalified_kw, rating, out=np.zeros_like(rating),
-                                          where=rating > 0).ravel()
+    x[:, lay["time"]] = clock_rows(s)
+    x[:, lay["direction"].start:lay["prequalified"].stop] = fleet_row(s)
     x[:, lay["prices"]] = price_windows(s, h)
     return np.clip(x, low, high)
+
+
+def clock_rows(s: FleetScenario) -> np.ndarray:
+    """The observation's time block of steps 0..T: sin and cos of the hour of day, share of the episode elapsed."""
+    n = s.n_steps
+    hours = hours_of(s)
+    return np.stack([np.sin(2 * np.pi * hours / 24), np.cos(2 * np.pi * hours / 24), np.arange(n + 1) / n], axis=1)
+
+
+def fleet_row(s: FleetScenario) -> np.ndarray:
+    """The observation's blocks of the fleet: market directions, then prequalification / rating (asset-major)."""
+    rating = rating_of(s)
+    share = np.divide(s.prequalified_kw, rating, out=np.zeros_like(rating), where=rating > 0)
+    return np.concatenate([s.sign, share.ravel()])
+
+
+def inverse_ratings(s: FleetScenario) -> tuple[list[float], list[float], list[float]]:
+    """Per asset ``1 / capacity``, ``1 / p_discharge_kw`` and ``1 / p_charge_kw`` (0 for a zero rating): the
+    scales of the observation's state blocks."""
+    return ([1.0 / b.capacity_kwh for b in s.assets],
+            [1.0 / b.p_discharge_kw if b.p_discharge_kw > 0 else 0.0 for b in s.assets],
+            [1.0 / b.p_charge_kw if b.p_charge_kw > 0 else 0.0 for b in s.assets])
 
 
 def price_windows(s: FleetScenario, lookahead: int) -> np.ndarray:
@@ -138,6 +153,9 @@ class FleetEnv(gym.Env[np.ndarray, np.ndarray]):
       last step (24 hourly steps by default, `n_days` for more); a `max_episode_steps` given to `gym.make`
       truncates it there. Actions of another shape than the action space's, or with NaN or inf, and
       unknown `reset` options are refused with a `ValueError`.
+    * v0: a native vector env, `gym.make_vec("batterygym/Fleet-v0", n, vectorization_mode="vector_entry_point")`
+      (`batterygym.envs.fleet_vector.FleetVectorEnv`), equal to `n` of these envs under `SyncVectorEnv`. A reset
+      draws the same episode from a seed as before, faster.
     """
 
     metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}
@@ -178,11 +196,9 @@ class FleetEnv(gym.Env[np.ndarray, np.ndarray]):
                 self._x[:, self.layout["prices"]] = price_windows(s, self.lookahead)
             else:
                 self._x = exogenous_rows(s, self.lookahead, low, high)
+                self._inv_cap, self._inv_pd, self._inv_pc = inverse_ratings(s)
             self.scenario = s
             self.fleet = FleetState(s, like=self.fleet)
-            self._inv_cap = [1.0 / b.capacity_kwh for b in s.assets]
-            self._inv_pd = [1.0 / b.p_discharge_kw if b.p_discharge_kw > 0 else 0.0 for b in s.assets]
-            self._inv_pc = [1.0 / b.p_charge_kw if b.p_charge_kw > 0 else 0.0 for b in s.assets]
         else:
             self.fleet.reset()
         return self._obs(), {}
@@ -223,6 +239,12 @@ class FleetEnv(gym.Env[np.ndarray, np.ndarray]):
         if self.render_mode == "human":
             print(self._text())
         return self._obs(), reward, f.t >= f.s.n_steps, False, info
+
+    def idle_rewards(self) -> np.ndarray:
+        """Per step, the reward the idle (zero) action earns in the current episode (core, from the scenario)."""
+        if self.scenario is None:
+            raise RuntimeError("call reset() before idle_rewards()")
+        return idle_rewards(self.scenario)
 
     @property
     def state(self) -> dict[str, Any]:

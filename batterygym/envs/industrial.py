@@ -1,16 +1,15 @@
 """``batterygym/Industrial-v0``: a second-life battery at an industrial site with a TOU tariff."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from batterygym.core.battery import power_bounds, step_battery
-from batterygym.core.industrial import IndustrialScenario, settle_step, terminal_credit
+from batterygym.core.industrial import IndustrialScenario, idle_rewards
 from batterygym.core.industrial_generator import IndustrialSiteConfig, generate_industrial
+from batterygym.core.industrial_state import IndustrialState
 from batterygym.envs._args import check_env_args, check_reset_args
 
 N_STATE = 4  # soc, soh, peak share, budget share
@@ -18,6 +17,71 @@ N_TIME = 5  # hour sin/cos, weekday sin/cos, episode progress
 OBS_SOC, OBS_SOH, OBS_PEAK, OBS_BUDGET = 0, 1, 2, 3
 OBS_WINDOWS = N_STATE + N_TIME  # first index of the look-ahead windows (net load, import, export price)
 ACTION_SHAPE = (1,)
+INFO_KEYS = ("battery_kw", "clipped_kw", "import_kw", "export_kw", "energy_eur", "demand_eur", "degradation_eur",
+             "terminal_eur")  # in the order IndustrialState.step returns them
+
+
+def spaces_of(scenario: IndustrialScenario | None, config: IndustrialSiteConfig, lookahead: int
+              ) -> tuple[spaces.Box, spaces.Box]:
+    """The observation and action spaces of ``Industrial-v0`` (true bounds: a fixed scenario's own, else the
+    site config's), for the scalar and the vector env alike."""
+    if scenario is not None:
+        conn = scenario.connection_kw
+        net_low = min(-1.0, float(scenario.net_kw.min()) / conn)
+        prices = np.concatenate([scenario.price_import, scenario.price_export])
+    else:
+        cfg = config
+        conn = cfg.connection_kw
+        net_low = -max(1.0, cfg.pv_kwp / conn)
+        t = cfg.tariff
+        prices = np.array([t.offpeak, t.shoulder, t.peak, cfg.export_price if cfg.allow_export else 0.0])
+    p_lo, p_hi = float(prices.min()), float(prices.max())
+    h = lookahead
+    low = np.concatenate([[0, 0, 0, 0, -1, -1, -1, -1, 0], np.full(h, net_low), np.full(2 * h, p_lo)])
+    high = np.concatenate([[1, 1, 1, 1, 1, 1, 1, 1, 1], np.ones(h), np.full(2 * h, p_hi)])
+    observation = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
+    return observation, spaces.Box(-1.0, 1.0, shape=ACTION_SHAPE, dtype=np.float32)
+
+
+def time_features(hour_of_day: np.ndarray, day_of_week: np.ndarray, dt_h: float) -> np.ndarray:
+    """Observation slots 4-8 at steps 0..T (T = the last axis; the row after the last step included): sin and
+    cos of the hour of day and of the week, and the share of the episode elapsed. ``(..., T)`` arrays give
+    ``(..., T + 1, 5)`` float32."""
+    n = hour_of_day.shape[-1]
+    hours = np.concatenate([hour_of_day, (hour_of_day[..., -1:] + dt_h) % 24], axis=-1)
+    dow = np.concatenate([day_of_week, (day_of_week[..., -1:] + (hours[..., -1:] == 0)) % 7], axis=-1)
+    out = np.empty((*hours.shape, N_TIME), dtype=np.float32)
+    out[..., 0] = np.sin(2 * np.pi * hours / 24)
+    out[..., 1] = np.cos(2 * np.pi * hours / 24)
+    week = 2 * np.pi * (dow + hours / 24) / 7
+    out[..., 2] = np.sin(week)
+    out[..., 3] = np.cos(week)
+    out[..., 4] = np.arange(n + 1) / n
+    return out
+
+
+def window_series(net_share: np.ndarray, price_import: np.ndarray, price_export: np.ndarray, lookahead: int
+                  ) -> np.ndarray:
+    """The look-ahead series (net load / connection, import and export price), each padded with its last
+    value so that step ``t``'s windows are ``[..., :, t:t + lookahead]``: ``(..., T)`` arrays give
+    ``(..., 3, T + lookahead)`` float32."""
+    n = net_share.shape[-1]
+    out = np.empty((*net_share.shape[:-1], 3, n + lookahead), dtype=np.float32)
+    for k, series in enumerate((net_share, price_import, price_export)):
+        out[..., k, :n] = series
+        out[..., k, n:] = series[..., -1:]
+    return out
+
+
+def windows_at_every_step(w: np.ndarray, n_steps: int, lookahead: int) -> np.ndarray:
+    """A read-only view ``(n_steps + 1, 3, lookahead)`` of one episode's :func:`window_series`: row ``t`` holds
+    step ``t``'s three windows."""
+    w = np.ascontiguousarray(w)
+    size = w.itemsize
+    view = np.ndarray((n_steps + 1, 3, lookahead), dtype=w.dtype, buffer=w,
+                      strides=(size, w.strides[0], size))
+    view.flags.writeable = False
+    return view
 
 
 class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
@@ -90,6 +154,11 @@ class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
       seeded episodes longer than a month pay a different demand charge than before. Observation 2
       is the peak of the current billing period. An episode of 365 days or more starts on the year's
       first Monday. The id no longer registers `max_episode_steps=168`: `n_days` sets the length.
+    * v0: a native vector env (`gym.make_vec(..., vectorization_mode="vector_entry_point")`,
+      `batterygym.envs.industrial_vector.IndustrialVectorEnv`) steps many episodes as arrays with
+      the same episodes, observations and rewards as that many of these envs. A reset costs about a
+      quarter of what it did, a step about 0.6; a seed still gives the same episode. A non-finite
+      action's error no longer repeats the action's repr.
     """
 
     metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}
@@ -107,43 +176,37 @@ class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
         self.lookahead = lookahead
         self.render_mode = render_mode
 
-        if scenario is not None:
-            conn = scenario.connection_kw
-            net_low = min(-1.0, float(scenario.net_kw.min()) / conn)
-            prices = np.concatenate([scenario.price_import, scenario.price_export])
-        else:
-            cfg = self.config
-            conn = cfg.connection_kw
-            net_low = -max(1.0, cfg.pv_kwp / conn)
-            t = cfg.tariff
-            prices = np.array([t.offpeak, t.shoulder, t.peak, cfg.export_price if cfg.allow_export else 0.0])
-        p_lo, p_hi = float(prices.min()), float(prices.max())
-        h = lookahead
-        low = np.concatenate([[0, 0, 0, 0, -1, -1, -1, -1, 0], np.full(h, net_low), np.full(2 * h, p_lo)])
-        high = np.concatenate([[1, 1, 1, 1, 1, 1, 1, 1, 1], np.ones(h), np.full(2 * h, p_hi)])
-        self.observation_space = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
-        self.action_space = spaces.Box(-1.0, 1.0, shape=ACTION_SHAPE, dtype=np.float32)
+        self.observation_space, self.action_space = spaces_of(scenario, self.config, lookahead)
+        self._net_end = OBS_WINDOWS + lookahead
         self.scenario: IndustrialScenario | None = None
-        self._t = 0
-        self._e, self._soh, self._peak, self._budget = 0.0, 1.0, 0.0, 0.0
+        self._state: IndustrialState | None = None
+        self._static: list[tuple[tuple[np.ndarray, ...], float, np.ndarray]] = []
 
     # ------------------------------------------------------------------ episode set-up
-    def _exogenous(self, s: IndustrialScenario) -> np.ndarray:
-        """Rows t = 0..T of the observation with the state slots left at zero."""
+    def _exogenous(self, s: IndustrialScenario) -> tuple[np.ndarray, np.ndarray]:
+        """Rows t = 0..T of the observation with the state slots and the net-load window left at zero
+        (shared by the episodes of one clock and price series), and the net-load series padded with its
+        last value: step t's window is ``[t, t + lookahead)`` of it."""
         n, h = s.n_steps, self.lookahead
-        hours = np.append(s.hour_of_day, (s.hour_of_day[-1] + s.dt_h) % 24)
-        dow = np.append(s.day_of_week, (s.day_of_week[-1] + (hours[-1] == 0)) % 7)
-        x = np.zeros((n + 1, N_STATE + N_TIME + 3 * h), dtype=np.float32)
-        x[:, 4] = np.sin(2 * np.pi * hours / 24)
-        x[:, 5] = np.cos(2 * np.pi * hours / 24)
-        x[:, 6] = np.sin(2 * np.pi * (dow + hours / 24) / 7)
-        x[:, 7] = np.cos(2 * np.pi * (dow + hours / 24) / 7)
-        x[:, 8] = np.arange(n + 1) / n
-        idx = np.minimum(np.arange(n + 1)[:, None] + np.arange(h)[None, :], n - 1)
-        base = OBS_WINDOWS
-        x[:, base:base + h] = (s.net_kw / s.connection_kw)[idx]
-        x[:, base + h:base + 2 * h] = s.price_import[idx]
-        x[:, base + 2 * h:] = s.price_export[idx]
+        net = np.empty(n + h, dtype=np.float32)
+        net[:n] = s.net_kw / s.connection_kw
+        net[n:] = net[n - 1]
+        return self._static_rows(s), net
+
+    def _static_rows(self, s: IndustrialScenario) -> np.ndarray:
+        """The rows with the time features and the price windows filled in. Generated episodes share a few
+        clocks and price series (one per start weekday), so the last few are kept, matched by identity."""
+        key = (s.hour_of_day, s.day_of_week, s.price_import, s.price_export)
+        for entry in self._static:
+            if all(a is b for a, b in zip(entry[0], key, strict=True)) and entry[1] == s.dt_h:
+                return entry[2]
+        n, h = s.n_steps, self.lookahead
+        x = np.zeros((n + 1, OBS_WINDOWS + 3 * h), dtype=np.float32)
+        x[:, N_STATE:OBS_WINDOWS] = time_features(s.hour_of_day, s.day_of_week, s.dt_h)
+        w = window_series(np.zeros(n), s.price_import, s.price_export, h)
+        x[:, OBS_WINDOWS:].reshape(n + 1, 3, h)[:] = windows_at_every_step(w, n, h)
+        x.flags.writeable = False
+        self._static = [(key, s.dt_h, x), *self._static[:7]]
         return x
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -152,89 +215,67 @@ class IndustrialEnv(gym.Env[np.ndarray, np.ndarray]):
         s = self.fixed_scenario or generate_industrial(self.np_random, self.config)
         if s is not self.scenario:
             self.scenario = s
-            self._x = self._exogenous(s)
-            self._net = s.net_kw
-            self._clim = s.charge_limit_kw.tolist()
-            self._dlim = s.discharge_limit_kw.tolist()
-            self._budget0 = s.charge_budget_kwh
-            self._inv_conn = 1.0 / s.connection_kw
-            self._inv_cap = 1.0 / s.battery.capacity_kwh
-        b = s.battery
-        self._t = 0
-        self._e = b.e0_kwh
-        self._soh = b.soh0
-        self._peak = s.initial_peak_kw
-        self._budget = s.charge_budget_kwh
+            self._x, self._net = self._exogenous(s)
+            self._state = IndustrialState(s, like=self._state)
+        else:
+            self._state.reset()
         return self._obs(), {}
 
     def _obs(self) -> np.ndarray:
-        obs = self._x[self._t].copy()
-        obs[0] = min(max(self._e * self._inv_cap / self._soh, 0.0), 1.0)  # rounding at the floor
-        obs[1] = self._soh
-        obs[2] = min(self.scenario.peak_before(self._t, self._peak) * self._inv_conn, 1.0)
-        obs[3] = min(self._budget / self._budget0, 1.0) if 0 < self._budget0 < math.inf else float(self._budget0 > 0)
+        t = self._state.t
+        obs = self._x[t].copy()
+        obs[OBS_WINDOWS:self._net_end] = self._net[t:t + self.lookahead]
+        self._state.write_slots(obs)
         return obs
 
     # ------------------------------------------------------------------ dynamics
     def step(self, action: np.ndarray):
-        s = self.scenario
-        if s is None:
+        st = self._state
+        if st is None:
             raise RuntimeError("call reset() before step()")
-        t = self._t
-        if t >= s.n_steps:
-            raise RuntimeError("the episode has ended; call reset()")
         shape = action.shape if isinstance(action, np.ndarray) else np.shape(action)
         if shape != ACTION_SHAPE:
+            if st.done:
+                raise RuntimeError("the episode has ended; call reset()")
             raise ValueError(f"action must have shape {ACTION_SHAPE}, got shape {shape}: {action!r}")
-        a = float(action[0])
-        if not -1.0 <= a <= 1.0:  # NaN fails this too
-            if not math.isfinite(a):
-                raise ValueError(f"action must be finite, got {'NaN' if a != a else a}: {action!r}")
-            a = 1.0 if a > 1.0 else -1.0
-        b = s.battery
-        p_req = a * (b.p_charge_kw if a > 0 else b.p_discharge_kw)
-        lo, hi = power_bounds(b, self._e, self._soh, s.dt_h, self._clim[t], self._dlim[t], self._budget)
-        p = lo if p_req < lo else (hi if p_req > hi else p_req)
-        imp, exp, energy, demand, wear, self._peak = settle_step(s, t, p, self._peak)
-        self._e, self._soh = step_battery(b, self._e, self._soh, p, s.dt_h)
-        if p > 0:
-            self._budget = max(self._budget - p * s.dt_h, 0.0)
-        reward = -(energy + demand + wear)
-        self._t = t + 1
-        terminated = self._t >= s.n_steps
-        credit = terminal_credit(s, self._e) if terminated else 0.0
-        info = {
-            "battery_kw": p, "clipped_kw": p_req - p, "import_kw": imp, "export_kw": exp,
-            "energy_eur": energy, "demand_eur": demand, "degradation_eur": wear, "terminal_eur": credit,
-        }
+        out = st.step(float(action[0]))
+        info = dict(zip(INFO_KEYS, out, strict=True))
         if self.render_mode == "human":
             print(self._text(info))
-        return self._obs(), reward + credit, terminated, False, info
+        terminated = st.done
+        return self._obs(), -(out[4] + out[5] + out[6]) + out[7], terminated, False, info
+
+    def idle_rewards(self) -> np.ndarray:
+        """Per step, the reward the idle (zero) action earns in the current episode (core, from the scenario)."""
+        if self.scenario is None:
+            raise RuntimeError("call reset() before idle_rewards()")
+        return idle_rewards(self.scenario)
 
     @property
     def state(self) -> dict[str, float]:
         """The battery's and the bill's state now: what a rolling-horizon optimiser starts from."""
-        s = self.scenario
-        soc = self._e / (self._soh * s.battery.capacity_kwh) if s is not None else float("nan")
-        peak = s.peak_before(self._t, self._peak) if s is not None else self._peak
-        return {"t": self._t, "energy_kwh": self._e, "soc": soc, "soh": self._soh, "peak_kw": peak,
-                "budget_kwh": self._budget}
+        s, st = self.scenario, self._state
+        if st is None:
+            return {"t": 0, "energy_kwh": 0.0, "soc": float("nan"), "soh": 1.0, "peak_kw": 0.0, "budget_kwh": 0.0}
+        return {"t": st.t, "energy_kwh": st.e, "soc": st.e / (st.soh * s.battery.capacity_kwh), "soh": st.soh,
+                "peak_kw": s.peak_before(st.t, st.peak), "budget_kwh": st.budget}
 
     # ------------------------------------------------------------------ rendering
     def _text(self, info: dict[str, float]) -> str:
-        s = self.scenario
+        s, st = self.scenario, self._state
         return (
-            f"t={self._t:4d} {s.timestamps[self._t - 1]:%a %H:%M} load={s.load_kw[self._t - 1]:7.1f} kW "
+            f"t={st.t:4d} {s.timestamps[st.t - 1]:%a %H:%M} load={s.load_kw[st.t - 1]:7.1f} kW "
             f"battery={info['battery_kw']:+7.1f} kW import={info['import_kw']:7.1f} kW "
-            f"soc={self._e * self._inv_cap / self._soh:5.3f} peak={self._peak:7.1f} kW"
+            f"soc={st.e / (st.soh * s.battery.capacity_kwh):5.3f} peak={st.peak:7.1f} kW"
         )
 
     def render(self) -> str | None:
         if self.render_mode == "ansi":
-            if self.scenario is None or self._t == 0:
+            st = self._state
+            if st is None or st.t == 0:
                 return "batterygym Industrial: not stepped yet"
             return (
-                f"t={self._t} soc={self._e * self._inv_cap / self._soh:.3f} soh={self._soh:.5f} "
-                f"peak={self._peak:.1f} kW budget_left={self._budget:.1f} kWh"
+                f"t={st.t} soc={st.e / (st.soh * self.scenario.battery.capacity_kwh):.3f} soh={st.soh:.5f} "
+                f"peak={st.peak:.1f} kW budget_left={st.budget:.1f} kWh"
             )
         return None

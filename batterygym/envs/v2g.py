@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from batterygym.core.v2g import EUR_PER_MWH_TO_KWH, V2GScenario, V2GState
+from batterygym.core.v2g import EUR_PER_MWH_TO_KWH, V2GScenario, V2GState, idle_rewards
 from batterygym.core.v2g_generator import PRICE_BOUNDS, V2GConfig, generate_v2g
 from batterygym.envs._args import check_env_args, check_reset_args
 
@@ -17,8 +17,9 @@ N_TIME = 3  # hour sin/cos, episode progress
 PRICE_NAMES = ("energy_price", "reg_up_price", "reg_down_price")
 
 
+@functools.lru_cache(maxsize=16)
 def obs_layout(n_evs: int, lookahead: int) -> dict[str, slice]:
-    """Where each block of the observation lies (see :class:`V2GEnv`)."""
+    """Where each block of the observation lies (see :class:`V2GEnv`); shared, do not change it."""
     sizes = {"present": n_evs, "soc": n_evs, "hours_left": n_evs, "needed": n_evs, "time": N_TIME,
              **{name: lookahead for name in PRICE_NAMES}}
     out, at = {}, 0
@@ -28,6 +29,42 @@ def obs_layout(n_evs: int, lookahead: int) -> dict[str, slice]:
     return out
 
 
+def spaces_of(n_evs: int, lookahead: int, scenario: V2GScenario | None) -> tuple[spaces.Box, spaces.Box]:
+    """The observation and action spaces of :class:`V2GEnv` (and of each sub-env of its vector env): the
+    price blocks bounded by the generator's floors and caps, or by a fixed scenario's prices and 0."""
+    layout = obs_layout(n_evs, lookahead)
+    size = layout[PRICE_NAMES[-1]].stop
+    low, high = np.zeros(size, dtype=np.float32), np.ones(size, dtype=np.float32)
+    low[layout["time"]] = (-1.0, -1.0, 0.0)
+    for name in PRICE_NAMES:
+        if scenario is not None:
+            values = getattr(scenario, name)
+            lo, hi = min(0.0, float(values.min())), max(0.0, float(values.max()))
+        else:
+            lo, hi = PRICE_BOUNDS[name]
+        low[layout[name]] = np.float32(lo * EUR_PER_MWH_TO_KWH)
+        high[layout[name]] = np.float32(hi * EUR_PER_MWH_TO_KWH)
+    return (spaces.Box(low, high, dtype=np.float32),
+            spaces.Box(-1.0, 1.0, shape=(3 * n_evs,), dtype=np.float32))
+
+
+def state_blocks(energy_kwh: np.ndarray, present: np.ndarray, required_now_kwh: np.ndarray, inv_capacity: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The observation's state blocks from the EVs' energies (any leading shape): SoC (0 when absent) and
+    the energy still needed at departure, both as shares of the capacity."""
+    return (np.maximum(energy_kwh, 0.0) * present * inv_capacity,
+            np.maximum(required_now_kwh - energy_kwh, 0.0) * inv_capacity)
+
+
+def price_rows(prices: np.ndarray, lookahead: int) -> np.ndarray:
+    """The observation's price blocks at steps 0..T ``(..., T + 1, 3 H)`` (EUR/kWh, float32) from the hourly
+    prices ``(..., 3, T)`` (EUR/MWh; energy, reg-up, reg-down): each a window of ``H`` hours from now, beyond
+    the episode's end repeating its last hour."""
+    n = prices.shape[-1]
+    flat = (prices.reshape(*prices.shape[:-2], 3 * n) * EUR_PER_MWH_TO_KWH).astype(np.float32)
+    return flat.take(clock(n, lookahead)[2], axis=-1)
+
+
 def exogenous_rows(s: V2GScenario, lookahead: int) -> np.ndarray:
     """Observation rows t = 0..T of :class:`V2GEnv` with the state blocks (SoC, energy needed) left at zero."""
     n, h = s.n_steps, lookahead
@@ -35,23 +72,23 @@ def exogenous_rows(s: V2GScenario, lookahead: int) -> np.ndarray:
     x = np.zeros((n + 1, lay[PRICE_NAMES[-1]].stop), dtype=np.float32)
     x[:n, lay["present"]] = s.present
     x[:n, lay["hours_left"]] = s.hours_left * (1.0 / 24.0)
-    time_block, steps = _clock(n, h)
-    x[:, lay["time"]] = time_block
-    for name in PRICE_NAMES:
-        x[:, lay[name]] = getattr(s, name)[steps] * EUR_PER_MWH_TO_KWH
+    x[:, lay["time"]] = clock(n, h)[0]
+    x[:, lay[PRICE_NAMES[0]].start:] = price_rows(np.array([s.energy_price, s.reg_up_price, s.reg_down_price]), h)
     return x
 
 
 @functools.lru_cache(maxsize=16)
-def _clock(n: int, h: int) -> tuple[np.ndarray, np.ndarray]:
-    """The time block of steps 0..n (episodes start at midnight) and the price windows' step indices."""
+def clock(n: int, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The time block of steps 0..n (episodes start at midnight), the price windows' step indices and, for
+    prices stacked as one ``(3 n,)`` row, the index of each step's three windows ``(n + 1, 3 h)``."""
     hours = np.arange(n + 1) % 24
     time_block = np.stack([np.sin(2 * np.pi * hours / 24), np.cos(2 * np.pi * hours / 24), np.arange(n + 1) / n],
                           axis=1).astype(np.float32)
     steps = np.minimum(np.arange(n + 1)[:, None] + np.arange(h)[None, :], n - 1)
-    for a in (time_block, steps):
+    index = (steps[:, None, :] + n * np.arange(3)[None, :, None]).reshape(n + 1, 3 * h)
+    for a in (time_block, steps, index):
         a.setflags(write=False)
-    return time_block, steps
+    return time_block, steps, index
 
 
 class V2GEnv(gym.Env[np.ndarray, np.ndarray]):
@@ -123,6 +160,11 @@ class V2GEnv(gym.Env[np.ndarray, np.ndarray]):
       last step (24 hourly steps by default, `n_days` for more); a `max_episode_steps` given to `gym.make`
       truncates it there. Actions of another shape than the action space's, or with NaN or inf, and
       unknown `reset` options are refused with a `ValueError`.
+    * v0, native vector env: `gym.make_vec("batterygym/V2G-v0", n, vectorization_mode="vector_entry_point")`
+      (`batterygym.envs.v2g_vector.V2GVectorEnv`), equal to `n` of these envs under `SyncVectorEnv`. A reset
+      draws the same episode from a seed as before, in half the time or less; rewards and infos equal
+      the earlier ones to float rounding (1e-14 relative: the SoC window's terms are now the shared battery
+      model's, divisions where there were products of reciprocals).
     """
 
     metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}
@@ -136,19 +178,7 @@ class V2GEnv(gym.Env[np.ndarray, np.ndarray]):
         self.render_mode = render_mode
         self.n_evs = scenario.n_evs if scenario is not None else self.config.n_evs
         self.layout = obs_layout(self.n_evs, lookahead)
-        size = self.layout[PRICE_NAMES[-1]].stop
-        low, high = np.zeros(size, dtype=np.float32), np.ones(size, dtype=np.float32)
-        low[self.layout["time"]] = (-1.0, -1.0, 0.0)
-        for name in PRICE_NAMES:
-            if scenario is not None:
-                values = getattr(scenario, name)
-                lo, hi = min(0.0, float(values.min())), max(0.0, float(values.max()))
-            else:
-                lo, hi = PRICE_BOUNDS[name]
-            low[self.layout[name]] = np.float32(lo * EUR_PER_MWH_TO_KWH)
-            high[self.layout[name]] = np.float32(hi * EUR_PER_MWH_TO_KWH)
-        self.observation_space = spaces.Box(low, high, dtype=np.float32)
-        self.action_space = spaces.Box(-1.0, 1.0, shape=(3 * self.n_evs,), dtype=np.float32)
+        self.observation_space, self.action_space = spaces_of(self.n_evs, lookahead, scenario)
         self.scenario: V2GScenario | None = None
         self.evs: V2GState | None = None
 
@@ -165,7 +195,7 @@ class V2GEnv(gym.Env[np.ndarray, np.ndarray]):
             self._inv_cap = 1.0 / s.ev.capacity_kwh
             self._req = s.required_now_kwh
             self._present = s.present
-            self._any = s.present.any(axis=1).tolist()
+            self._any = self.evs.plugged_any
             self._n_steps = s.n_steps
             self._soc = self.layout["soc"]
             self._needed = self.layout["needed"]
@@ -177,8 +207,7 @@ class V2GEnv(gym.Env[np.ndarray, np.ndarray]):
         t, e = self.evs.t, self.evs.energy_kwh
         obs = self._x[t].copy()
         if t < self._n_steps and self._any[t]:
-            obs[self._soc] = np.maximum(e, 0.0) * self._present[t] * self._inv_cap
-            obs[self._needed] = np.maximum(self._req[t] - e, 0.0) * self._inv_cap
+            obs[self._soc], obs[self._needed] = state_blocks(e, self._present[t], self._req[t], self._inv_cap)
         return obs
 
     def step(self, action: np.ndarray):
@@ -208,6 +237,12 @@ class V2GEnv(gym.Env[np.ndarray, np.ndarray]):
         if self.render_mode == "human":
             print(self._text())
         return self._obs(), float(out.reward), evs.t >= self._n_steps, False, info
+
+    def idle_rewards(self) -> np.ndarray:
+        """Per step, the reward the idle (zero) action earns in the current episode (core, from the scenario)."""
+        if self.scenario is None:
+            raise RuntimeError("call reset() before idle_rewards()")
+        return idle_rewards(self.scenario)
 
     @property
     def state(self) -> dict[str, Any]:

@@ -169,7 +169,12 @@ class BatteryVectorEnv(VectorEnv):
         if self.autoreset_mode is AutoresetMode.SAME_STEP and done.any():
             final = self._observe()
             info["final_obs"] = np.full(self.num_envs, None, dtype=object)
-            info["final_info"] = {k: v for k, v in info.items() if k != "final_obs"}
+            # as SyncVectorEnv: a sub-env that ended has its step's info in final_info, its reset's (empty) in info
+            info["final_info"] = {k: (v & done if k.startswith("_") else v) for k, v in info.items()
+                                  if k != "final_obs"}
+            for k in info["final_info"]:
+                if k.startswith("_"):
+                    info[k] = info[k] & ~done
             for i in np.flatnonzero(done).tolist():
                 info["final_obs"][i] = final[i]
             info["_final_obs"] = done.copy()
