@@ -8,7 +8,7 @@ import pytest
 import batterygym  # noqa: F401 - registers the ids
 from batterygym.baselines import solve_optimal
 from batterygym.baselines.fleet import solve
-from batterygym.baselines.industrial_heuristics import Idle, heuristics_for, rollout
+from batterygym.baselines.rollout import Idle, heuristics_for, rollout
 from batterygym.core.battery import BatteryParams
 from batterygym.core.fleet import FleetScenario, simulate
 from batterygym.core.fleet_generator import FleetConfig, fixed_layout, generate_fleet

@@ -28,9 +28,8 @@ def _site(days: int = 7, seed: int = 0, **cfg) -> IndustrialScenario:
     return replace(s, terminal_value_eur_per_kwh=1.0, charge_budget_kwh=None)
 
 
-def _solve_model(m: pyo.ConcreteModel, n: int) -> float:
-    pairs = [(t, m.c[t], m.d[t], m.c[t].ub, m.d[t].ub) for t in range(n)]
-    return solve_exclusive(m, pairs, what="test sizing").objective
+def _solve_model(m: pyo.ConcreteModel) -> float:
+    return solve_exclusive(m, [m.batteries], what="test sizing").objective
 
 
 @pytest.mark.parametrize(("a", "b", "built"), [(0.2, 0.3, True), (0.6, 0.5, False)])
@@ -44,7 +43,7 @@ def test_analytical_two_step_case(a: float, b: float, built: bool) -> None:
     s = IndustrialScenario(load_kw=np.array([0.0, load]), price_import=np.array([0.1, 1.1]), battery=battery,
                            connection_kw=100.0, allow_export=False, terminal_value_eur_per_kwh=0.0)
     m = build_model(s, Sizing(max_capacity_kwh=100.0, max_power_kw=100.0, capital_per_kwh=a, capital_per_kw=b))
-    cost = _solve_model(m, s.n_steps)
+    cost = _solve_model(m)
     want_size = load if built else 0.0
     assert m.cap.value == pytest.approx(want_size, abs=1e-6)
     assert m.pw.value == pytest.approx(want_size, abs=1e-6)

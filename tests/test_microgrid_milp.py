@@ -7,8 +7,8 @@ import pytest
 
 import batterygym  # noqa: F401 - registers the ids
 from batterygym.baselines import solve_optimal
-from batterygym.baselines.industrial_heuristics import heuristics_for, rollout
 from batterygym.baselines.microgrid_bss import relabel, solve
+from batterygym.baselines.rollout import heuristics_for, rollout
 from batterygym.core.microgrid import MicrogridScenario, MicrogridState, simulate
 
 REL = 1e-5

@@ -7,7 +7,7 @@ import pytest
 
 import batterygym  # noqa: F401 - registers the ids
 from batterygym.baselines import solve_optimal
-from batterygym.baselines.industrial_heuristics import heuristics_for, rollout
+from batterygym.baselines.rollout import heuristics_for, rollout
 from batterygym.baselines.v2g import solve
 from batterygym.core.v2g import V2GScenario, departure_energy
 from batterygym.core.v2g_generator import V2GConfig, generate_quarter, generate_v2g

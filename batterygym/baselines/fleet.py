@@ -13,79 +13,69 @@ s.t. 0 <= x[t,i,m] <= prequalified_kw[i,m]
      soc_min[i] Cap[i] SoH[i,t+1] <= E[i,t+1] <= soc_max[i] Cap[i] SoH[i,t+1];  sum_t c[t,i] dt <= budget[i]
 Every coefficient comes from the scenario and ``core`` (the value per kWh, the limits, the budgets).
 
-SoH is written as the capacity lost, ``L[i,t] = Cap[i] (SoH[i,0] - SoH[i,t])`` in kWh (an exact change of
-variables): ``fade_per_kwh`` of a MWh-scale asset is about 1e-9, HiGHS's threshold for dropping a
-coefficient, while ``L``'s coefficient ``Cap * fade_per_kwh = fade_per_cycle / 2`` is about 1e-5. With
-SoH itself, a 168-step single-asset MILP took 10 s instead of well under one.
+The battery rows are :mod:`batterygym.baselines.battery_block`'s, every MILP's: SoH is written as the
+remaining capacity ``K = SoH Cap`` in kWh, whose coefficient ``fade_per_cycle / 2`` is about 1e-5, where
+``fade_per_kwh`` of a MWh-scale asset is about 1e-9, HiGHS's threshold for dropping a coefficient (with
+SoH itself, a 168-step single-asset MILP took 10 s instead of well under one). Assets without capacity
+fade have a constant ``K``: their window is the bounds of ``E``.
 """
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
+from batterygym.baselines.battery_block import add_batteries, lin
 from batterygym.baselines.plan import Plan, SolverError
-from batterygym.baselines.solver import solve_exclusive
+from batterygym.baselines.solver import paused_gc, solve_exclusive
+from batterygym.core.battery import shares_of_powers
 from batterygym.core.fleet import FleetScenario, FleetState, simulate
 
 
-def build_model(s: FleetScenario) -> pyo.ConcreteModel:
-    """The Pyomo model of one episode, from the scenario's arrays with indexed components."""
+@paused_gc()
+def build_model(s: FleetScenario, exclusive: str = "lazy") -> pyo.ConcreteModel:
+    """The Pyomo model of one episode, from the scenario's arrays with indexed components.
+
+    The assets are :func:`~batterygym.baselines.battery_block.add_batteries`'s components ``m.battery_*``
+    (index ``(asset, step)``; their handle is ``m.batteries``), their charge and discharge the sums of the
+    allocations to down and up markets.
+    """
     n, k, T, dt = s.n_assets, s.n_markets, s.n_steps, s.dt_h
     pq, up = s.prequalified_kw, s.is_up
     value = s.value_eur_per_kwh
-    clim, dlim, budget, wear = s.charge_limit_kw, s.discharge_limit_kw, s.charge_budget_kwh, s.wear_eur_per_kwh
-    bank = s.bank
     pairs = [(i, mk) for i in range(n) for mk in range(k) if pq[i, mk] > 0]
     ups = {i: [mk for mk in range(k) if up[mk] and pq[i, mk] > 0] for i in range(n)}
     dns = {i: [mk for mk in range(k) if not up[mk] and pq[i, mk] > 0] for i in range(n)}
 
     m = pyo.ConcreteModel(name="fleet")
     m.T = pyo.RangeSet(0, T - 1)
-    m.T1 = pyo.RangeSet(0, T)
     m.I = pyo.RangeSet(0, n - 1)
     m.P = pyo.Set(initialize=pairs, dimen=2, ordered=True)
     m.x = pyo.Var(m.T, m.P, bounds=lambda _, t, i, mk: (0.0, float(pq[i, mk])))
-    m.c = pyo.Var(m.T, m.I, bounds=lambda _, t, i: (0.0, float(clim[i])))
-    m.d = pyo.Var(m.T, m.I, bounds=lambda _, t, i: (0.0, float(dlim[i])))
-    m.e = pyo.Var(m.I, m.T1)
-    m.lost = pyo.Var(m.I, m.T1)  # capacity lost to wear, kWh: Cap * (SoH[0] - SoH[t]), well scaled for HiGHS
-    for i, b in enumerate(s.assets):
-        m.e[i, 0].fix(b.e0_kwh)
-        m.lost[i, 0].fix(0.0)
+    bat = add_batteries(m, "battery", s.assets, dt, charge_max_kw=s.charge_limit_kw,
+                        discharge_max_kw=s.discharge_limit_kw, n_steps=T, budget_kwh=s.charge_budget_kwh.tolist(),
+                        exclusive=exclusive)
+    m.batteries = bat
+    c, d, x = bat.c, bat.d, m.x
 
-    def charge_def(m, t, i):
-        if not dns[i]:
-            return pyo.Constraint.Skip  # c is fixed at 0 by its bounds
-        return m.c[t, i] == pyo.quicksum(m.x[t, i, mk] for mk in dns[i])
+    def side(var: pyo.Var, markets: dict[int, list[int]]):
+        def rule(_, t, i):
+            if not markets[i]:
+                return pyo.Constraint.Skip  # the side's limit is 0: its bounds fix it at 0
+            return (0.0, lin(var[i, t], *((-1, x[t, i, mk]) for mk in markets[i])), 0.0)
+        return rule
 
-    def discharge_def(m, t, i):
-        if not ups[i]:
-            return pyo.Constraint.Skip
-        return m.d[t, i] == pyo.quicksum(m.x[t, i, mk] for mk in ups[i])
+    # c[i,t] - sum_{m down} x[t,i,m] == 0;  d[i,t] - sum_{m up} x[t,i,m] == 0
+    m.charge_def = pyo.Constraint(m.T, m.I, rule=side(c, dns))
+    m.discharge_def = pyo.Constraint(m.T, m.I, rule=side(d, ups))
 
-    m.charge_def = pyo.Constraint(m.T, m.I, rule=charge_def)
-    m.discharge_def = pyo.Constraint(m.T, m.I, rule=discharge_def)
-    eta_c, eta_d, half_fade = bank.eta_charge, bank.eta_discharge, bank.half_fade
-    cap0 = bank.capacity_kwh * np.array([b.soh0 for b in s.assets])
-    floor, ceil = bank.soc_min, bank.soc_max
-    m.energy = pyo.Constraint(m.I, m.T, rule=lambda m, i, t: m.e[i, t + 1] == m.e[i, t]
-                              + float(eta_c[i]) * dt * m.c[t, i] - dt / float(eta_d[i]) * m.d[t, i])
-    m.health = pyo.Constraint(m.I, m.T, rule=lambda m, i, t: m.lost[i, t + 1] == m.lost[i, t]
-                              + float(half_fade[i]) * dt * (m.c[t, i] + m.d[t, i]))
-    m.soc_lo = pyo.Constraint(m.I, m.T, rule=lambda m, i, t: m.e[i, t + 1] + float(floor[i]) * m.lost[i, t + 1]
-                              >= float(floor[i] * cap0[i]))
-    m.soc_hi = pyo.Constraint(m.I, m.T, rule=lambda m, i, t: m.e[i, t + 1] + float(ceil[i]) * m.lost[i, t + 1]
-                              <= float(ceil[i] * cap0[i]))
-    capped = [i for i in range(n) if math.isfinite(budget[i])]
-    m.budget = pyo.Constraint(capped, rule=lambda m, i: dt * pyo.quicksum(m.c[t, i] for t in m.T) <= float(budget[i]))
-
-    revenue = dt * pyo.quicksum(float(value[t, mk]) * m.x[t, i, mk] for t in m.T for (i, mk) in m.P)
-    worn = dt * pyo.quicksum(float(wear[i]) * (m.c[t, i] + m.d[t, i]) for t in m.T for i in m.I if wear[i] > 0)
-    credit = s.terminal_value_eur_per_kwh * pyo.quicksum(m.e[i, T] - b.e0_kwh for i, b in enumerate(s.assets))
-    m.cost = pyo.Objective(expr=worn - revenue - credit, sense=pyo.minimize)
+    # the cost: wear - revenue - terminal credit
+    terms, constant = bat.cost_terms(s.terminal_value_eur_per_kwh)
+    terms += [(-(dt * float(value[t, mk])), x[t, i, mk]) for t in range(T) for (i, mk) in pairs]
+    m.cost = pyo.Objective(expr=LinearExpression([constant, *(MonomialTermExpression(t) for t in terms)]),
+                           sense=pyo.minimize)
     return m
 
 
@@ -117,7 +107,7 @@ def return_of(s: FleetScenario, actions: np.ndarray) -> float:
 def actions_of(s: FleetScenario, x: np.ndarray) -> np.ndarray:
     """The env's actions ``(T, N * M)`` that request allocation ``x``: each share of its prequalification."""
     pq = s.prequalified_kw[None, :, :]
-    shares = np.divide(x, pq, out=np.zeros_like(x), where=pq > 0)
+    shares = shares_of_powers(x, pq, pq)  # allocations are one-sided: the share of the prequalification
     return np.clip(shares, 0.0, 1.0).astype(np.float32).reshape(s.n_steps, -1)
 
 
@@ -133,13 +123,9 @@ def asset_scenario(s: FleetScenario, i: int) -> FleetScenario:
 def _solve_model(s: FleetScenario, time_limit: float, mip_gap: float, all_binaries: bool):
     """Build and solve the MILP of ``s``: (allocation, SolveInfo, build seconds)."""
     t0 = time.perf_counter()
-    m = build_model(s)
+    m = build_model(s, exclusive="binary" if all_binaries else "lazy")
     build_s = time.perf_counter() - t0
-    both = [i for i in range(s.n_assets) if s.charge_limit_kw[i] > 0 and s.discharge_limit_kw[i] > 0]
-    pairs = [((t, i), m.c[t, i], m.d[t, i], float(s.charge_limit_kw[i]), float(s.discharge_limit_kw[i]))
-             for t in range(s.n_steps) for i in both]
-    info = solve_exclusive(m, pairs, what="fleet MILP", time_limit=time_limit, mip_gap=mip_gap,
-                           all_binaries=all_binaries)
+    info = solve_exclusive(m, [m.batteries], what="fleet MILP", time_limit=time_limit, mip_gap=mip_gap)
     return allocation_of(m, s), info, build_s
 
 

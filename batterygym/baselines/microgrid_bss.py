@@ -18,8 +18,8 @@ subject to, for every hour ``t``:
     e_j,t+1 = e_jt - sum_{r at (t, c(j))} (Q_j - a_r) y_rj + eta p_tj,   0 <= p_tj <= pmax_j
     Q_j full_jt <= e_jt <= Q_j - eps (1 - full_jt)       (full_jt binary; e in {Q} U [0, Q - eps])
     f_tj >= p_tj - std_j,  f_tj >= 0
-    storage: the battery equations of ``core`` (SoC window on the fading capacity as in the fleet MILP),
-             c_tk <= p_charge_k u_tk, d_tk <= p_discharge_k (1 - u_tk)      (u_tk binary)
+    storage: the battery block of every MILP (:mod:`batterygym.baselines.battery_block`: core's equations,
+             the SoC window on the fading capacity), c_tk <= p_charge_k u_tk, d_tk <= p_discharge_k (1 - u_tk)
     env's slot choice: sum_{r at (t,c)} y_rj' <= sum_{r at (t,c)} y_rj + 1 - full_jt   (j < j' in c)
                        y_r'j' <= sum_{j < j'} y_rj   (r' the request after r at (t, c))
     g_t >= L_t + sum_j p_tj + sum_k c_tk - sum_k d_tk - R_t,   0 <= g_t <= deficit_limit_t
@@ -29,7 +29,8 @@ subject to, for every hour ``t``:
 
 Solving: charging and discharging a storage pack at once only burns energy, which curtailment does for
 free, so the binaries ``u_tk`` are added only where a solution does both, and the model re-solved
-(every round relaxes the full MILP, so the first solution without it is optimal). The last two
+by :func:`~batterygym.baselines.solver.solve_exclusive`, every MILP's loop (every round relaxes the
+full MILP, so the first solution without it is optimal). The last two
 constraint families impose the env's choice of slots: packs of a category that are full at the
 same hour are identical, so some optimum always follows the env's rule (the argument of
 :func:`relabel`), and without them HiGHS branches over equivalent assignments (3-10x slower).
@@ -45,10 +46,13 @@ import time
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
-from batterygym.baselines.plan import Plan, SolverError, plan_actions
-from batterygym.baselines.solver import SIMULTANEITY_TOL_KW, _highs, solve_once
-from batterygym.core.microgrid import FULL_GAP_KWH, MicrogridScenario, simulate
+from batterygym.baselines.battery_block import add_batteries
+from batterygym.baselines.plan import Plan, plan_actions
+from batterygym.baselines.solver import paused_gc, solve_exclusive
+from batterygym.core.battery import shares_of_powers
+from batterygym.core.microgrid import DT_H, FULL_GAP_KWH, MicrogridScenario, simulate
 
 # HiGHS's RINS, RENS and root reduced-cost sub-MIPs spend most of a day's solve after the optimum is found:
 # without them the median day solves in 0.8 s instead of 1.1 s, the slowest of 12 in 15 s instead of 21 s
@@ -59,6 +63,7 @@ HIGHS_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": Fals
                  "mip_heuristic_run_root_reduced_cost": False}
 
 
+@paused_gc()
 def build_model(s: MicrogridScenario) -> pyo.ConcreteModel:
     """The Pyomo model of one episode, from the scenario's arrays with indexed components."""
     T, S, K = s.n_steps, s.n_slots, s.n_storage
@@ -146,46 +151,30 @@ def build_model(s: MicrogridScenario) -> pyo.ConcreteModel:
                     else:
                         m.in_order.add(m.y[r2, jb] <= pyo.quicksum(m.y[r, ja] for ja in slots[:b]))
 
-    # storage: the battery equations (as in the fleet MILP), a binary per pack and hour
-    m.K = pyo.RangeSet(0, K - 1) if K else pyo.Set(initialize=[])
-    st = s.storage
-    m.c = pyo.Var(m.T, m.K, bounds=lambda _, t, k: (0.0, st[k].p_charge_kw))
-    m.d = pyo.Var(m.T, m.K, bounds=lambda _, t, k: (0.0, st[k].p_discharge_kw))
-    m.E = pyo.Var(m.K, m.T1)
-    m.lost = pyo.Var(m.K, m.T1)
-    for k, b in enumerate(st):
-        m.E[k, 0].fix(b.e0_kwh)
-        m.lost[k, 0].fix(0.0)
-    m.u = pyo.Var(pyo.Any, dense=False, within=pyo.Binary)  # added lazily by solve() where needed
-    m.excl = pyo.ConstraintList()
-    m.st_energy = pyo.Constraint(m.K, m.T, rule=lambda m, k, t: m.E[k, t + 1] == m.E[k, t]
-                                 + st[k].eta_charge * m.c[t, k] - m.d[t, k] / st[k].eta_discharge)
-    m.st_health = pyo.Constraint(m.K, m.T, rule=lambda m, k, t: m.lost[k, t + 1] == m.lost[k, t]
-                                 + 0.5 * st[k].fade_per_cycle * (m.c[t, k] + m.d[t, k]))
-    cap0 = [b.capacity_kwh * b.soh0 for b in st]
-    m.st_lo = pyo.Constraint(m.K, m.T, rule=lambda m, k, t: m.E[k, t + 1] + st[k].soc_min * m.lost[k, t + 1]
-                             >= st[k].soc_min * cap0[k])
-    m.st_hi = pyo.Constraint(m.K, m.T, rule=lambda m, k, t: m.E[k, t + 1] + st[k].soc_max * m.lost[k, t + 1]
-                             <= st[k].soc_max * cap0[k])
+    # storage: the battery block (core's equations, every MILP's), a binary per pack and hour where needed
+    bat = add_batteries(m, "storage", s.storage, DT_H, charge_max_kw=[b.p_charge_kw for b in s.storage],
+                        discharge_max_kw=[b.p_discharge_kw for b in s.storage], n_steps=T) if K else None
+    m.batteries = bat
 
     # balance: g >= deficit, g <= its limit
     load, res, limit, cover = s.load_kw, s.res_kw, s.deficit_limit_kw, s.cover_price_eur_per_kwh
     m.g = pyo.Var(m.T, bounds=lambda _, t: (0.0, float(limit[t])))
+    storage_net = (lambda t: pyo.quicksum(bat.c[k, t] - bat.d[k, t] for k in range(K))) if K else (lambda t: 0.0)
     m.balance = pyo.Constraint(m.T, rule=lambda m, t: m.g[t] >= float(load[t] - res[t])
-                               + pyo.quicksum(m.p[t, j] for j in m.J)
-                               + pyo.quicksum(m.c[t, k] - m.d[t, k] for k in m.K))
+                               + pyo.quicksum(m.p[t, j] for j in m.J) + storage_net(t))
 
     swaps = pyo.quicksum((reqs[r].revenue_eur + s.lost_swap_penalty_eur) * m.y[r, j] for r, j in pairs)
     const = float(np.dot(s.tariff_eur_per_kwh, load)) - s.lost_swap_penalty_eur * len(reqs)
     const -= s.terminal_value_eur_per_kwh * s.initial_energy_kwh
     wear = (s.pack_wear_eur_per_kwh * pyo.quicksum(m.p[t, j] for t in m.T for j in m.J)
-            + s.fast_extra_eur_per_kwh * pyo.quicksum(m.f[t, j] for t in m.T for j in m.J)
-            + pyo.quicksum(st[k].degradation_cost_per_kwh * (m.c[t, k] + m.d[t, k]) for t in m.T for k in m.K))
+            + s.fast_extra_eur_per_kwh * pyo.quicksum(m.f[t, j] for t in m.T for j in m.J))
     grid = pyo.quicksum(float(cover[t]) * m.g[t] for t in m.T)
-    terminal = s.terminal_value_eur_per_kwh * (pyo.quicksum(m.e[j, T] for j in m.J)
-                                              + pyo.quicksum(m.E[k, T] for k in m.K))
+    terminal = s.terminal_value_eur_per_kwh * pyo.quicksum(m.e[j, T] for j in m.J)
+    # the storage's wear and terminal credit; its initial energy is in const (s.initial_energy_kwh)
+    storage = LinearExpression([MonomialTermExpression(x) for x in bat.cost_terms(s.terminal_value_eur_per_kwh)[0]]
+                               ) if K else 0.0
     m.const = const
-    m.cost = pyo.Objective(expr=wear + grid - swaps - terminal, sense=pyo.minimize)
+    m.cost = pyo.Objective(expr=wear + grid - swaps - terminal + storage, sense=pyo.minimize)
     return m
 
 
@@ -233,30 +222,10 @@ def solve(s: MicrogridScenario, *, time_limit: float = 60.0, mip_gap: float = 1e
     t0 = time.perf_counter()
     m = build_model(s)
     build_s = time.perf_counter() - t0
-    opt = _highs(time_limit, mip_gap)
-    if s.n_steps <= DAY_STEPS:
-        opt.config.solver_options.update(HIGHS_OPTIONS)
-    t1 = time.perf_counter()
-    rounds = 0
-    while True:  # storage exclusivity, lazily (module docstring)
-        rounds += 1
-        remaining = time_limit - (time.perf_counter() - t1)
-        if remaining <= 0:
-            raise SolverError(f"microgrid MILP: time limit of {time_limit} s reached after {rounds - 1} rounds")
-        opt.config.time_limit = remaining
-        status, obj, bound = solve_once(m, opt, "microgrid MILP",
-                                        lambda: "charging nothing is always feasible: check the scenario's limits")
-        both = [(t, k) for t in range(s.n_steps) for k in range(s.n_storage)
-                if (m.c[t, k].value or 0.0) > SIMULTANEITY_TOL_KW and (m.d[t, k].value or 0.0) > SIMULTANEITY_TOL_KW]
-        if not both:
-            break
-        if status != "optimal":
-            raise SolverError(f"microgrid MILP: stopped ({status}) with simultaneous storage charge and discharge")
-        for t, k in both:
-            b = s.storage[k]
-            m.excl.add(m.c[t, k] <= b.p_charge_kw * m.u[t, k])
-            m.excl.add(m.d[t, k] <= b.p_discharge_kw * (1 - m.u[t, k]))
-    solve_s = time.perf_counter() - t1
+    info = solve_exclusive(m, [m.batteries] if s.n_storage else [], what="microgrid MILP", time_limit=time_limit,
+                           mip_gap=mip_gap, solver_options=HIGHS_OPTIONS if s.n_steps <= DAY_STEPS else None,
+                           infeasible_hint=lambda: "charging nothing is always feasible: check the scenario's limits")
+    status, obj, bound, solve_s, rounds = info.status, info.objective, info.bound, info.seconds, info.rounds
     T, S, K = s.n_steps, s.n_slots, s.n_storage
     served_by = [-1] * s.n_requests
     for (r, j), var in m.y.items():
@@ -270,16 +239,17 @@ def solve(s: MicrogridScenario, *, time_limit: float = 60.0, mip_gap: float = 1e
         for j in range(S):
             full[t, j] = (m.full[j, t].value or 0.0) > 0.5
     served_by, charge = relabel(s, served_by, charge, full)
-    slot_act = np.divide(charge, np.array(s.slot_max_kw)[None, :])
+    slot_max = np.array(s.slot_max_kw)[None, :]
+    slot_act = shares_of_powers(charge, slot_max, slot_max)  # slots only charge
     slot_act[charge < 1e-9] = 0.0
     st_act = np.zeros((T, K))
-    for k, b in enumerate(s.storage):
-        for t in range(T):
-            c, d = max(m.c[t, k].value or 0.0, 0.0), max(m.d[t, k].value or 0.0, 0.0)
-            if c >= d and c > 1e-9:
-                st_act[t, k] = c / b.p_charge_kw
-            elif d > 1e-9:
-                st_act[t, k] = -d / b.p_discharge_kw
+    if K:
+        bat = m.batteries
+        c, d = np.maximum(bat.charge_kw().T, 0.0), np.maximum(bat.discharge_kw().T, 0.0)
+        # the larger side, if above solver noise: the pack's net set-point
+        power = np.where((c >= d) & (c > 1e-9), c, np.where(d > 1e-9, -d, 0.0))
+        st_act = shares_of_powers(power, np.array([b.p_charge_kw for b in s.storage]),
+                                  np.array([b.p_discharge_kw for b in s.storage]))
     actions = plan_actions(np.concatenate([slot_act, st_act], axis=1))
     schedule = simulate(s, actions)
     n_bin = sum(1 for v in m.component_data_objects(pyo.Var) if v.is_binary() and not v.fixed)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from batterygym.core.battery import shares_of_powers
+
 
 class SolverError(RuntimeError):
     """The solver failed or stopped without a usable solution; the message says which and why."""
@@ -48,3 +50,11 @@ def plan_actions(x: np.ndarray) -> np.ndarray:
     short = np.abs(a.astype(np.float64)) < np.abs(x)
     a[short] = np.nextafter(a[short], np.where(x[short] > 0, np.float32(np.inf), np.float32(-np.inf)))
     return np.clip(a, np.float32(-1.0), np.float32(1.0))
+
+
+def plan_actions_of_powers(power_kw: np.ndarray, p_charge_kw: np.ndarray | float,
+                           p_discharge_kw: np.ndarray | float) -> np.ndarray:
+    """A plan's actions for signed set-points ``power_kw``: their shares of the ratings (core's
+    :func:`~batterygym.core.battery.shares_of_powers`, the inverse of the env's action map), rounded as
+    :func:`plan_actions` rounds them."""
+    return plan_actions(shares_of_powers(np.asarray(power_kw, dtype=np.float64), p_charge_kw, p_discharge_kw))

@@ -133,12 +133,12 @@ def solve_sizing(
     calendar_per_year = b.calendar_fade_per_day * DAYS_PER_YEAR / (b.soh0 - b.soh_end_of_life)
     m.z = pyo.Var(within=pyo.NonNegativeReals)  # the pack's annualised cost over the episode
     m.pack_annuity = pyo.Constraint(expr=m.z >= years * crf * pack_per_kwh * m.cap)
-    m.pack_worn = pyo.Constraint(expr=m.z >= worn * (wear * pyo.quicksum(m.c[t] + m.d[t] for t in m.T)
+    bat = m.batteries
+    m.pack_worn = pyo.Constraint(expr=m.z >= worn * (wear * pyo.quicksum(bat.c[key] + bat.d[key] for key in bat.c)
                                                      + years * calendar_per_year * pack_per_kwh * m.cap))
     m.cost.expr = m.cost.expr + m.z
     build_s = time.perf_counter() - t0
-    pairs = [(t, m.c[t], m.d[t], m.c[t].ub, m.d[t].ub) for t in range(s.n_steps)]
-    info = solve_exclusive(m, pairs, what="industrial sizing MILP", time_limit=time_limit, mip_gap=mip_gap)
+    info = solve_exclusive(m, [bat], what="industrial sizing MILP", time_limit=time_limit, mip_gap=mip_gap)
     cap, pw = float(m.cap.value), float(m.pw.value)
     fixed_cost = years * (crf + om) * finance.fixed_cost_eur
     no_battery = idle_bill(base)
@@ -147,8 +147,7 @@ def solve_sizing(
         return SizingSolution(0.0, 0.0, None, None, no_battery / years, no_battery / years, cap, pw,
                               info.status, build_s, info.seconds)
     chosen = sizing_scenario(s, cap, pw)
-    plan = dispatch_plan(chosen, np.array([m.c[t].value or 0.0 for t in range(s.n_steps)]),
-                         np.array([m.d[t].value or 0.0 for t in range(s.n_steps)]))
+    plan = dispatch_plan(chosen, bat.charge_kw()[0], bat.discharge_kw()[0])
     plan.status, plan.build_seconds, plan.solve_seconds, plan.mip_gap = info.status, build_s, info.seconds, info.gap
     return SizingSolution(cap, pw, chosen, plan, total / years, no_battery / years, cap, pw, info.status,
                           build_s, info.seconds)

@@ -22,50 +22,56 @@ import time
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
+from batterygym.baselines.battery_block import add_batteries, lin
 from batterygym.baselines.plan import Plan, SolverError, plan_actions
-from batterygym.baselines.solver import solve_exclusive
+from batterygym.baselines.solver import paused_gc, solve_exclusive
 from batterygym.core.v2g import V2GScenario, shares_of, simulate
 
 
-def build_model(s: V2GScenario, day: int) -> pyo.ConcreteModel:
-    """The MILP of day ``day`` of ``s`` (without the exclusivity binaries), as a minimisation."""
+@paused_gc()
+def build_model(s: V2GScenario, day: int, exclusive: str = "lazy") -> pyo.ConcreteModel:
+    """The MILP of day ``day`` of ``s`` as a minimisation (with ``exclusive="lazy"``, without the binaries).
+
+    The EVs are :func:`~batterygym.baselines.battery_block.add_batteries`'s components ``m.ev_*`` (their
+    handle ``m.batteries``; the regulation capacities are its ``parts.ru`` and ``parts.rd``), each
+    present from its arrival to its departure, its window that of core's V2G state: ``soc_min..soc_max``
+    of its capacity (an EV does not fade, so its SoH is 1).
+    """
     b = s.ev
     dt, eta_c, eta_d = s.dt_h, b.eta_charge, b.eta_discharge
     xu, xd = s.expected_up, s.expected_down
     mpc, mpd = b.p_charge_kw, b.p_discharge_kw
     emin, emax = b.soc_min * b.capacity_kwh, b.soc_max * b.capacity_kwh
-    arr, dep = s.arrival_step[day], s.departure_step[day]
-    pairs = [(i, t) for i in range(s.n_evs) for t in range(int(arr[i]), int(dep[i]))]
-    ends = [(i, int(dep[i])) for i in range(s.n_evs)]
+    arr, dep = s.arrival_step[day].tolist(), s.departure_step[day].tolist()
     m = pyo.ConcreteModel(name=f"v2g_day{day}")
-    m.K = pyo.Set(initialize=pairs, dimen=2, ordered=True)
-    m.KE = pyo.Set(initialize=[(i, int(arr[i])) for i in range(s.n_evs)] + [(i, t + 1) for i, t in pairs],
-                   dimen=2, ordered=True)
-    m.c = pyo.Var(m.K, bounds=(0.0, mpc))
-    m.d = pyo.Var(m.K, bounds=(0.0, mpd))
-    m.ru = pyo.Var(m.K, within=pyo.NonNegativeReals)
-    m.rd = pyo.Var(m.K, within=pyo.NonNegativeReals)
-    m.E = pyo.Var(m.KE, bounds=(emin, emax))
-    for i in range(s.n_evs):
-        m.E[i, int(arr[i])].fix(float(s.arrival_energy_kwh[day, i]))
+    bat = add_batteries(m, "ev", [b] * s.n_evs, dt, charge_max_kw=mpc, discharge_max_kw=mpd,
+                        windows=list(zip(arr, dep, strict=True)), e0_kwh=s.arrival_energy_kwh[day].tolist(),
+                        soh0=[1.0] * s.n_evs, exclusive=exclusive, step_vars=("ru", "rd"))
+    m.batteries = bat
+    K = bat.parts.K
+    c, d, e, ru, rd = bat.c, bat.d, bat.e, bat.parts.ru, bat.parts.rd
+    up_c, up_d = eta_c * dt, dt / eta_d
 
-    m.dyn = pyo.Constraint(m.K, rule=lambda m, i, t: m.E[i, t + 1] == m.E[i, t] + eta_c * dt * m.c[i, t]
-                           - dt / eta_d * m.d[i, t])
-    m.p1 = pyo.Constraint(m.K, rule=lambda m, i, t: m.c[i, t] - m.d[i, t] - xd * m.rd[i, t] - (1 - xu) * m.ru[i, t]
-                          >= -mpd)
-    m.p2 = pyo.Constraint(m.K, rule=lambda m, i, t: m.c[i, t] - m.d[i, t] + (1 - xd) * m.rd[i, t] + xu * m.ru[i, t]
-                          <= mpc)
-    m.e1 = pyo.Constraint(m.K, rule=lambda m, i, t: m.E[i, t] + eta_c * dt * (m.c[i, t] - m.d[i, t] + xu * m.ru[i, t])
-                          <= emax)
-    m.e2 = pyo.Constraint(m.K, rule=lambda m, i, t: m.E[i, t] + dt / eta_d * (m.c[i, t] - m.d[i, t] - xd * m.rd[i, t])
-                          >= emin)
-    req = s.required_energy_kwh[day]
-    m.departure = pyo.Constraint(range(len(ends)), rule=lambda m, k: m.E[ends[k]] >= float(req[ends[k][0]]))
-    ru, rd, qc, wear = s.reg_up_value, s.reg_down_value, s.net_energy_cost, s.wear_eur_per_kwh * dt
-    m.obj = pyo.Objective(expr=sum(
-        -float(ru[t]) * m.ru[i, t] - float(rd[t]) * m.rd[i, t] + (float(qc[t]) + wear) * m.c[i, t]
-        + (wear - float(qc[t])) * m.d[i, t] for i, t in pairs), sense=pyo.minimize)
+    # P1: c - d - ExD rd - (1 - ExU) ru >= -MPd;  P2: c - d + (1 - ExD) rd + ExU ru <= MPc
+    m.p1 = pyo.Constraint(K, rule=lambda _, i, t: (
+        -mpd, lin(c[i, t], (-1, d[i, t]), (-xd, rd[i, t]), (-(1 - xu), ru[i, t])), None))
+    m.p2 = pyo.Constraint(K, rule=lambda _, i, t: (
+        None, lin(c[i, t], (-1, d[i, t]), ((1 - xd), rd[i, t]), (xu, ru[i, t])), mpc))
+    # E1: E + eta_c dt (c - d + ExU ru) <= Emax;  E2: E + dt / eta_d (c - d - ExD rd) >= Emin
+    m.e1 = pyo.Constraint(K, rule=lambda _, i, t: (
+        None, lin(e[i, t], (up_c, c[i, t]), (-up_c, d[i, t]), (up_c * xu, ru[i, t])), emax))
+    m.e2 = pyo.Constraint(K, rule=lambda _, i, t: (
+        emin, lin(e[i, t], (up_d, c[i, t]), (-up_d, d[i, t]), (-(up_d * xd), rd[i, t])), None))
+    req = s.required_energy_kwh[day].tolist()
+    m.departure = pyo.Constraint(range(s.n_evs), rule=lambda _, i: (req[i], lin(e[i, dep[i]]), None))
+    ru_v, rd_v, qc = s.reg_up_value.tolist(), s.reg_down_value.tolist(), s.net_energy_cost.tolist()
+    terms = [x for i, t in K for x in ((-ru_v[t], ru[i, t]), (-rd_v[t], rd[i, t]), (qc[t], c[i, t]),
+                                       (-qc[t], d[i, t]))]
+    wear, _ = bat.cost_terms()
+    m.obj = pyo.Objective(expr=LinearExpression([MonomialTermExpression(x) for x in terms + wear]),
+                          sense=pyo.minimize)
     return m
 
 
@@ -99,19 +105,17 @@ def solve(s: V2GScenario, *, time_limit: float = 60.0, mip_gap: float = 1e-7, al
         if remaining <= 0:
             raise SolverError(f"V2G MILP: time limit of {time_limit} s reached after {day} of {s.n_days} days")
         tb = time.perf_counter()
-        m = build_model(s, day)
+        m = build_model(s, day, exclusive="binary" if all_binaries else "lazy")
         build_s += time.perf_counter() - tb
-        b = s.ev
-        pairs = [((i, t), m.c[i, t], m.d[i, t], b.p_charge_kw, b.p_discharge_kw) for i, t in m.K]
-        info = solve_exclusive(m, pairs, what=f"V2G MILP (day {day})", time_limit=remaining, mip_gap=mip_gap,
-                               all_binaries=all_binaries, batch_load=True,
-                               infeasible_hint=lambda d=day: _infeasible_hint(s, d))
-        for i, t in m.K:
-            c = min(max(m.c[i, t].value or 0.0, 0.0), b.p_charge_kw)
-            d = min(max(m.d[i, t].value or 0.0, 0.0), b.p_discharge_kw)
+        b, bat = s.ev, m.batteries
+        info = solve_exclusive(m, [bat], what=f"V2G MILP (day {day})", time_limit=remaining, mip_gap=mip_gap,
+                               batch_load=True, infeasible_hint=lambda d=day: _infeasible_hint(s, d))
+        for i, t in bat.parts.K:
+            c = min(max(bat.c[i, t].value or 0.0, 0.0), b.p_charge_kw)
+            d = min(max(bat.d[i, t].value or 0.0, 0.0), b.p_discharge_kw)
             q[t, i] = c - d
-            ru[t, i] = max(m.ru[i, t].value or 0.0, 0.0)
-            rd[t, i] = max(m.rd[i, t].value or 0.0, 0.0)
+            ru[t, i] = max(bat.parts.ru[i, t].value or 0.0, 0.0)
+            rd[t, i] = max(bat.parts.rd[i, t].value or 0.0, 0.0)
         objective += info.objective
         bound += info.bound
         solve_s += info.seconds
