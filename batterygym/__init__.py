@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from gymnasium.envs.registration import register, registry
 
+from batterygym.settings import SETTINGS
+
 __version__ = "0.1.0"
 
-_ENVS = {
-    "batterygym/Industrial-v0": ("batterygym.envs.industrial:IndustrialEnv",
-                                 "batterygym.envs.industrial_vector:IndustrialVectorEnv"),
-    "batterygym/Fleet-v0": ("batterygym.envs.fleet:FleetEnv", "batterygym.envs.fleet_vector:FleetVectorEnv"),
-    "batterygym/V2G-v0": ("batterygym.envs.v2g:V2GEnv", "batterygym.envs.v2g_vector:V2GVectorEnv"),
-    "batterygym/MicrogridBSS-v0": ("batterygym.envs.microgrid_bss:MicrogridBSSEnv",
-                                   "batterygym.envs.microgrid_vector:MicrogridBSSVectorEnv"),
-}
+# gym id -> (entry point, vector entry point), one per setting of batterygym.settings
+_ENVS = {s.env_id: (s.entry_point, s.vector_entry_point) for s in SETTINGS.values()}
 
 for _id, (_entry, _vector) in _ENVS.items():
     if _id not in registry:

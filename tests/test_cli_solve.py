@@ -11,7 +11,7 @@ import pytest
 
 import batterygym  # noqa: F401 - registers the ids
 from batterygym.baselines import solve_optimal
-from batterygym.baselines.industrial_heuristics import Idle, rollout
+from batterygym.baselines.rollout import Idle, rollout
 from batterygym.cli import main
 from batterygym.core.industrial_io import write_example_csv
 

@@ -9,7 +9,8 @@ import pytest
 
 import batterygym  # noqa: F401
 from batterygym.agents import eval_seeds
-from batterygym.baselines.mpc import IndustrialMPC, mpc_class
+from batterygym.baselines.industrial_mpc import IndustrialMPC
+from batterygym.baselines.mpc import mpc_class
 from batterygym.benchmarks.regret import evaluate_policies
 
 ENV = "batterygym/Industrial-v0"

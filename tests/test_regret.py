@@ -7,7 +7,8 @@ import pytest
 
 import batterygym.baselines as baselines
 from batterygym.agents import eval_seeds
-from batterygym.baselines.industrial_heuristics import Idle, IndustrialRule
+from batterygym.baselines.industrial_heuristics import IndustrialRule
+from batterygym.baselines.rollout import Idle
 from batterygym.benchmarks.regret import RegretError, evaluate_policies, regret, summarize
 
 ENV = "batterygym/Industrial-v0"

@@ -4,18 +4,13 @@ Pyomo is imported only when a MILP is solved, so heuristics stay light.
 """
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from batterygym.baselines.plan import InfeasibleScenarioError, Plan, SolverError
+from batterygym.settings import SETTINGS, load, setting_of_scenario
 
-# scenario class name -> module with `solve(scenario, **options) -> Plan`
-_SOLVERS = {
-    "IndustrialScenario": "batterygym.baselines.industrial",
-    "FleetScenario": "batterygym.baselines.fleet",
-    "V2GScenario": "batterygym.baselines.v2g",
-    "MicrogridScenario": "batterygym.baselines.microgrid_bss",
-}
+# scenario class ("module:attr") -> its solver ``solve(scenario, **options) -> Plan`` ("module:attr")
+_SOLVERS = {s.scenario: s.solver for s in SETTINGS.values()}
 
 
 def solve_optimal(scenario: Any, **options: Any) -> Plan:
@@ -24,10 +19,11 @@ def solve_optimal(scenario: Any, **options: Any) -> Plan:
     Options: ``time_limit`` (s, default 60), ``mip_gap`` (relative, default 1e-7).
     Raises :class:`InfeasibleScenarioError` or :class:`SolverError`, never returns a silent plan.
     """
-    name = type(scenario).__name__
-    if name not in _SOLVERS:
-        raise TypeError(f"no optimiser for {name}; known scenarios: {sorted(_SOLVERS)}")
-    return importlib.import_module(_SOLVERS[name]).solve(scenario, **options)
+    setting = setting_of_scenario(scenario)
+    if setting is None:
+        known = sorted(ref.partition(":")[2] for ref in _SOLVERS)
+        raise TypeError(f"no optimiser for {type(scenario).__name__}; known scenarios: {known}")
+    return load(_SOLVERS[setting.scenario])(scenario, **options)
 
 
 __all__ = ["InfeasibleScenarioError", "Plan", "SolverError", "solve_optimal"]

@@ -6,6 +6,7 @@ import math
 import gymnasium as gym
 import numpy as np
 
+from batterygym.core.battery import power_of_share, share_of_power
 from batterygym.envs.fleet import FleetEnv
 
 
@@ -65,24 +66,29 @@ class FleetRule:
             if best_up is not None and room_d[i] > 0:
                 top = np.sort(best_up)[::-1][min(hours, width) - 1]
                 if best_up[0] >= top and best_up[0] > wear:
-                    self._fill(action[i], ups, prices[:, 0], float(room_d[i]) * b.p_discharge_kw, i, highest=True)
+                    # the room is the share of the rating it can discharge now: that share's power, in kW
+                    deliver = -power_of_share(-float(room_d[i]), b.p_charge_kw, b.p_discharge_kw)
+                    self._fill(action[i], ups, prices[:, 0], deliver, i, highest=True)
                     continue
             if best_dn is not None and room_c[i] > 0 and best_up is not None:
                 low = np.sort(best_dn)[min(hours, width) - 1]
                 round_trip = b.eta_charge * b.eta_discharge
                 if best_dn[0] <= low and best_dn[0] / round_trip + 2 * wear < best_up.max():
-                    self._fill(action[i], dns, prices[:, 0], float(room_c[i]) * b.p_charge_kw, i, highest=False)
+                    absorb = power_of_share(float(room_c[i]), b.p_charge_kw, b.p_discharge_kw)
+                    self._fill(action[i], dns, prices[:, 0], absorb, i, highest=False)
         return action.ravel()
 
     def _fill(self, row: np.ndarray, markets: np.ndarray, price_now: np.ndarray, power_kw: float, i: int,
               highest: bool) -> None:
-        """Offer ``power_kw`` in ``markets``, best price first, as shares of each prequalification."""
+        """Offer ``power_kw`` in ``markets``, best price first, as shares of each prequalification (the
+        market's rating for the asset)."""
         pq = self.env.scenario.prequalified_kw[i]
         order = markets[np.argsort(-price_now[markets] if highest else price_now[markets], kind="stable")]
         left = power_kw
         for m in order:
             if left <= 0:
                 break
-            take = min(float(pq[m]), left)
-            row[m] = min(take / float(pq[m]), 1.0)
+            rating = float(pq[m])
+            take = min(rating, left)
+            row[m] = min(share_of_power(take, rating, rating), 1.0)
             left -= take

@@ -6,6 +6,7 @@ import math
 import gymnasium as gym
 import numpy as np
 
+from batterygym.core.battery import power_of_share, share_of_power
 from batterygym.envs.microgrid_bss import MicrogridBSSEnv
 
 DISCHARGE_ORDERS = ("uniform", "uneven")
@@ -50,28 +51,29 @@ class MicrogridRule:
         full = obs[lay["full"]]
         soc = obs[lay["slot_soc"]].astype(np.float64)
         demand = obs[lay["demand"]].astype(np.float64).reshape(n_c, h)
-        std = s.standard_c_rate / s.max_c_rate
         station_kw = 0.0
         # off-grid, a deficit sheds residents' load: standard charging only from the renewable surplus
         surplus = math.inf
         if s.off_grid:
             res = float(obs[lay["res"]][0]) * (s.pv_kwp + s.wind_rated_kw)
-            surplus = max(0.0, res - float(obs[lay["load"]][0]) * base._load_scale)
+            surplus = max(0.0, res - float(obs[lay["load"]][0]) * base.obs_spec.load_scale)
         for c in range(n_c):
             slots = s.category_slots[c]
             if not slots:
                 continue
             q = s.pack_kwh[c]
+            kw_max = s.max_c_rate * q  # a slot's rating: its share 1 is fast (1C) charging
+            std = share_of_power(s.standard_c_rate * q, kw_max, kw_max)
             n_full = int(round(float(full[c]) * len(slots)))
             expected = float(demand[c, 0] + (demand[c, 1] if h > 1 else demand[c, 0]))
             short = max(0, math.ceil(expected - n_full - 1e-9))
             waiting = sorted((j for j in slots if soc[j] < 1.0), key=lambda j: -soc[j])
             for rank, j in enumerate(waiting):
                 rate = 1.0 if rank < short else std
-                draw = min(rate * s.max_c_rate * q, (1.0 - soc[j]) * q / s.pack_eta)
+                draw = min(power_of_share(rate, kw_max, kw_max), (1.0 - soc[j]) * q / s.pack_eta)
                 if rank >= short:  # not needed for the next hours' swaps: only what the surplus covers
                     draw = min(draw, max(0.0, surplus - station_kw))
-                    rate = draw / (s.max_c_rate * q)
+                    rate = share_of_power(draw, kw_max, kw_max)
                 action[j] = rate
                 station_kw += draw
             for j in slots:
@@ -94,10 +96,11 @@ class MicrogridRule:
         if not s.off_grid and price[0] <= window.min() and window.max() > price[0]:
             for k, b in enumerate(packs):
                 if st_soc[k] < b.soc_max and b.p_charge_kw > 0:
-                    action[n_s + k] = min(1.0, s.standard_c_rate * b.capacity_kwh / b.p_charge_kw)
+                    standard_kw = s.standard_c_rate * b.capacity_kwh
+                    action[n_s + k] = min(1.0, share_of_power(standard_kw, b.p_charge_kw, b.p_discharge_kw))
             return
         res = float(obs[lay["res"]][0]) * (s.pv_kwp + s.wind_rated_kw)
-        load = float(obs[lay["load"]][0]) * base._load_scale
+        load = float(obs[lay["load"]][0]) * base.obs_spec.load_scale
         net = load + station_kw - res
         for k in order:
             b = packs[k]
@@ -105,10 +108,10 @@ class MicrogridRule:
             if net > 0 and b.p_discharge_kw > 0:
                 room = max(0.0, (st_soc[k] - b.soc_min) * usable * b.eta_discharge)
                 d = min(net, b.p_discharge_kw, room)
-                action[n_s + k] = -d / b.p_discharge_kw
+                action[n_s + k] = share_of_power(-d, b.p_charge_kw, b.p_discharge_kw)
                 net -= d
             elif net < 0 and b.p_charge_kw > 0:
                 room = max(0.0, (b.soc_max - st_soc[k]) * usable / b.eta_charge)
                 c = min(-net, b.p_charge_kw, room)
-                action[n_s + k] = c / b.p_charge_kw
+                action[n_s + k] = share_of_power(c, b.p_charge_kw, b.p_discharge_kw)
                 net += c

@@ -4,6 +4,8 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
+from batterygym.core.battery import shares_of_powers
+from batterygym.core.v2g import V2GScenario
 from batterygym.envs.v2g import V2GEnv
 
 
@@ -22,6 +24,12 @@ class _V2GPolicy:
         s = self.env.scenario
         return s.ev if s is not None else self.env.config.battery()
 
+    def _charging_share(self, needed_kwh: np.ndarray, hours: np.ndarray | float) -> np.ndarray:
+        """The power share that stores ``needed_kwh`` in ``hours`` of charging (capped at the full rating)."""
+        b = self._ev()
+        power_kw = needed_kwh / (b.eta_charge * hours)
+        return np.minimum(shares_of_powers(power_kw, b.p_charge_kw, b.p_discharge_kw), 1.0)
+
 
 class ChargeOnArrival(_V2GPolicy):
     """What uncoordinated charging does: full power from arrival until the driver's energy is in, no
@@ -32,7 +40,7 @@ class ChargeOnArrival(_V2GPolicy):
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         b = self._ev()
         needed_kwh = obs[self.lay["needed"]].astype(np.float64) * b.capacity_kwh
-        share = np.minimum(needed_kwh / (b.eta_charge * b.p_charge_kw), 1.0)
+        share = self._charging_share(needed_kwh, V2GScenario.dt_h)  # all of it in this step
         action = np.zeros((self.n, 3), dtype=np.float32)
         action[:, 0] = share * obs[self.lay["present"]]
         return action.ravel()
@@ -55,7 +63,7 @@ class V2GRule(_V2GPolicy):
         needed_kwh = obs[lay["needed"]].astype(np.float64) * b.capacity_kwh
         hours = np.maximum(obs[lay["hours_left"]].astype(np.float64) * 24.0, 1.0)
         action = np.zeros((self.n, 3), dtype=np.float32)
-        action[:, 0] = np.minimum(needed_kwh / (b.eta_charge * b.p_charge_kw * hours), 1.0) * present
+        action[:, 0] = self._charging_share(needed_kwh, hours) * present
         action[:, 1] = present * float(obs[lay["reg_up_price"]][0] > 0)
         action[:, 2] = present * float(obs[lay["reg_down_price"]][0] > 0)
         return action.ravel()

@@ -50,7 +50,10 @@ class BenchmarkConfig:
 
 
 def registered_ids() -> list[str]:
-    return sorted(i for i in gym.registry if i.startswith("batterygym/"))
+    """The gym id of every setting (:mod:`batterygym.settings`), sorted."""
+    from batterygym.settings import SETTINGS
+
+    return sorted(s.env_id for s in SETTINGS.values())
 
 
 def _same_run(record: dict[str, Any], env_id: str, algo: str, cfg: BenchmarkConfig) -> bool:
@@ -84,9 +87,9 @@ def train_or_load(env_id: str, algo: str, cfg: BenchmarkConfig) -> tuple[Any, di
 
 
 def ladder(env_id: str, cfg: BenchmarkConfig) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Cheap rungs (every episode) and MPC rungs (the first ``mpc_episodes``), as policy specs."""
-    from batterygym.baselines.industrial_heuristics import heuristic_classes
+    """Cheap rungs (every episode) and MPC rungs (the first ``mpc_episodes``), as policy specs, weakest first."""
     from batterygym.baselines.mpc import mpc_class
+    from batterygym.baselines.rollout import heuristic_classes
 
     env = gym.make(env_id, **cfg.env_kwargs.get(env_id, {}))
     cheap: dict[str, Any] = dict(heuristic_classes(env))
@@ -113,8 +116,10 @@ def run_benchmark(cfg: BenchmarkConfig) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     seeds = eval_seeds(cfg.episodes)
     frames, runs, all_policies = [], {}, {}
+    rungs: dict[str, list[str]] = {}  # env id -> its rungs, weakest first
     for env_id in env_ids:
         cheap, mpc = ladder(env_id, cfg)
+        rungs[env_id] = [*cheap, *mpc, *cfg.algos, "optimal"]
         for algo in cfg.algos:
             policy, record = train_or_load(env_id, algo, cfg)
             cheap[algo] = policy
@@ -132,10 +137,9 @@ def run_benchmark(cfg: BenchmarkConfig) -> dict[str, Any]:
                .assign(policy="optimal", **{"return": lambda d: d["optimum"]}, regret=0.0, captured=1.0))
     episodes = pd.concat([episodes, optimum], ignore_index=True)
     summary = summarize(episodes)
-    order = {name: i for i, name in enumerate(["idle", "charge_on_arrival", "rule", "mpc_noisy", "mpc_perfect",
-                                                 *cfg.algos, "optimal"])}
-    summary = summary.sort_values(["env_id", "policy"], key=lambda c: c.map(order).fillna(50) if c.name == "policy"
-                                  else c, kind="stable").reset_index(drop=True)
+    rank = [rungs[e].index(p) for e, p in zip(summary["env_id"], summary["policy"], strict=True)]
+    summary = (summary.assign(_rank=rank).sort_values(["env_id", "_rank"], kind="stable")
+               .drop(columns="_rank").reset_index(drop=True))
     report = {
         "batterygym": batterygym.__version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -173,26 +177,24 @@ def _json_default(x: Any) -> Any:
 
 def write_plots(summary: pd.DataFrame, policies: dict[str, dict[str, Any]], seed: int, out: Path,
                 env_kwargs: dict[str, dict[str, Any]] | None = None) -> list[str]:
-    """Regret by policy and env, and one held-out episode's dispatch of every policy beside the optimum."""
+    """Regret by policy and env, and one held-out episode's dispatch of every policy beside the optimum
+    (each setting's own plot of its settled records)."""
     from batterygym.baselines import solve_optimal
     from batterygym.benchmarks import industrial_plots as plots
-    from batterygym.benchmarks.regret import as_policy, rollout
-    from batterygym.core.industrial import IndustrialScenario, simulate
+    from batterygym.benchmarks.episode import command, play
+    from batterygym.benchmarks.regret import as_policy
+    from batterygym.settings import setting_of_id
 
     paths = [str(plots.plot_regret(summary, out / "regret.png"))]
     for env_id, specs in policies.items():
+        adapter = command(setting_of_id(env_id).name).adapter()
         env = gym.make(env_id, **(env_kwargs or {}).get(env_id, {}))
         env.reset(seed=seed)
         scenario = env.unwrapped.scenario
-        if not isinstance(scenario, IndustrialScenario):
-            continue  # dispatch plots exist for the industrial setting so far
-        schedules = {}
-        for name, spec in specs.items():
-            _, power = rollout(env, as_policy(spec, env), seed)
-            schedules[name] = simulate(scenario, np.asarray(power))
+        schedules = {name: play(env, as_policy(spec, env), seed, adapter, name)[1] for name, spec in specs.items()}
         schedules["optimal"] = solve_optimal(scenario).schedule
         path = out / f"dispatch_{env_id.split('/')[-1]}.png"
-        plots.plot_dispatch(schedules, path, title=f"{env_id}, held-out episode seed {seed}")
+        adapter.plot(schedules, path, f"{env_id}, held-out episode seed {seed}")
         paths.append(str(path))
         env.close()
     return paths

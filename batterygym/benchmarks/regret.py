@@ -56,17 +56,9 @@ def as_policy(policy: Any, env: gym.Env) -> Callable[[np.ndarray], np.ndarray]:
                     f"directory; got {type(policy).__name__}")
 
 
-def rollout(env: gym.Env, policy: Callable, seed: int) -> tuple[float, list[float]]:
-    """One episode: total reward and the per-step battery power (for plots)."""
-    from batterygym.baselines.industrial_heuristics import rollout as play
-
-    total, infos = play(env, policy, seed)
-    return total, [float(info.get("battery_kw", np.nan)) for info in infos]
-
-
 def evaluate_policies(
     policies: Mapping[str, Any],
-    env_id: str = "batterygym/Industrial-v0",
+    env_id: str,
     seeds: Sequence[int] | None = None,
     env_kwargs: Mapping[str, Any] | None = None,
     progress: bool = False,
@@ -78,6 +70,7 @@ def evaluate_policies(
     seed with ``solve_optimal`` and the idle return is the zero action's.
     """
     from batterygym.baselines import solve_optimal
+    from batterygym.baselines.rollout import rollout
 
     seeds = list(eval_seeds(10) if seeds is None else seeds)
     env_kwargs = dict(env_kwargs or {})
@@ -118,7 +111,7 @@ def evaluate_policies(
 
 def regret(
     policy: Any,
-    env_id: str = "batterygym/Industrial-v0",
+    env_id: str,
     seeds: Sequence[int] | None = None,
     env_kwargs: Mapping[str, Any] | None = None,
     progress: bool = False,

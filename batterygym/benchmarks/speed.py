@@ -1,21 +1,25 @@
 """``batterygym benchmark speed``: env steps per second and MILP build/solve seconds, beside targets.
 
-Env rows: every registered ``batterygym/*`` id (from ``gym.registry``, so new envs join by
-themselves), stepped with a fixed action (zeros, and 0.3 everywhere clipped to the action space)
-through ``gym.make`` (with its wrappers) and unwrapped, resetting as episodes end (resets are
-counted in the rate and also reported on their own). Two reference loops run in the same process,
-round-robin with the envs, the same two ways: a bare one-battery numpy env (:class:`BareBatteryEnv`)
-and ``CartPole-v1``. ``ratio`` (an env's rate over the bare battery's, same mode) stays comparable
-on a shared, noisy machine where absolute rates drift. Every rate is the median of ``repeats``
-blocks of ``steps`` steps.
+Env rows: every setting's id (:mod:`batterygym.settings`), stepped with a fixed action (zeros, and 0.3
+everywhere clipped to the action space) through ``gym.make`` (with its wrappers) and unwrapped,
+resetting as episodes end (resets are counted in the rate and also reported on their own). Two
+reference loops run in the same process, round-robin with the envs, the same two ways: a bare
+one-battery numpy env (:class:`BareBatteryEnv`) and ``CartPole-v1``. ``ratio`` (an env's rate over the
+bare battery's, same mode) stays comparable on a shared, noisy machine where absolute rates drift.
+Every rate is the median of ``repeats`` blocks of ``steps`` steps.
 
-MILP rows (:data:`MILP_CASES`, each beside its target): the Industrial MILP of the default episode
-(``env.reset(seed=s)`` for a few seeds; medians) and of a full year of hourly data (8,760 steps); the
-V2G MILP of the default day (100 EVs) and of the source's 92-day quarter; the MicrogridBSS MILP of the
-default day and of a week; with ``Plan.build_seconds``,
-the techno-economic rows (:mod:`batterygym.benchmarks.speed_studies`: a year's sizing, lifetime, sweep),
+Vector rows (:mod:`batterygym.benchmarks.speed_vector`): every setting's native vector env at 1024
+sub-envs beside a numpy-batched bare battery of as many batteries, as battery-steps/s and their ratio,
+with the reset time per scenario, and the native vector env against ``vectorization_mode="sync"``.
+
+MILP rows (:data:`MILP_CASES`, the settings' cases, each beside its target): e.g. the Industrial MILP
+of the default episode (``env.reset(seed=s)`` for a few seeds; medians) and of a full year of hourly
+data (8,760 steps); the V2G MILP of the default day (100 EVs) and of the source's 92-day quarter; the
+MicrogridBSS MILP of the default day and of a week; with ``Plan.build_seconds``,
 ``Plan.solve_seconds``, binaries and rounds (``Plan.details``). ``call_s`` is the whole
-``solve_optimal`` call, including the schedule record it returns. ``--quick`` skips the long ones.
+``solve_optimal`` call, including the schedule record it returns. A setting's studies (the
+industrial one's: :mod:`batterygym.benchmarks.speed_studies`, a year's sizing, lifetime, sweep) follow.
+``--quick`` skips the long ones.
 
 ``--json out.json`` writes::
 
@@ -23,6 +27,12 @@ the techno-economic rows (:mod:`batterygym.benchmarks.speed_studies`: a year's s
      "envs": [{"env_id", "action", "make_steps_per_s", "unwrapped_steps_per_s", "reset_ms",
                "ratio_make", "ratio_unwrapped"}],
      "reference": [{"name", "action", "make_steps_per_s", "unwrapped_steps_per_s"}],
+     "vector": {"num_envs", "seconds", "repeats", "sync_envs",
+                "envs": [{"env_id", "status": "ok", "action", "batteries_per_env", "env_steps_per_s",
+                          "battery_steps_per_s", "ratio", "reset_us"} or {"env_id", "status": "skipped", "reason"}],
+                "reference": [{"name", "action", "env_steps_per_s", "battery_steps_per_s", "reset_us"}],
+                "sync": [{"env_id", "action", "num_envs", "vector_env_steps_per_s", "sync_env_steps_per_s",
+                          "speedup"}]} or null,
      "milp": {"week": MILP, "year": MILP or null, "v2g_day": MILP, "v2g_quarter": MILP or null,
               "microgrid_day": MILP, "microgrid_week": MILP or null},
      "studies": {"sizing_s", "peak_rss_mb", "replay_rel_error", "lifetime_5_s", "sweep_5_s", ...} or null,
@@ -36,13 +46,13 @@ Pyomo is imported only when a MILP is measured: the CLI imports this module to b
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from importlib import metadata
 from typing import Any
 
@@ -51,15 +61,15 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.envs.registration import EnvSpec
 
-INDUSTRIAL_ID = "batterygym/Industrial-v0"
-TARGET_STEPS_PER_S = 50_000.0
-TARGET_WEEK_S = 0.3
-TARGET_YEAR_S = 10.0
-# env id -> steps/s each issue asks for via gym.make (the slowest of the fixed actions counts)
-ENV_TARGETS = {INDUSTRIAL_ID: TARGET_STEPS_PER_S, "batterygym/Fleet-v0": 50_000.0, "batterygym/V2G-v0": 20_000.0,
-               "batterygym/MicrogridBSS-v0": 20_000.0}
+from batterygym.settings import SETTINGS, MilpSpeedCase
+
+# env id -> its target steps/s via gym.make (the slowest of the fixed actions counts)
+ENV_TARGETS: dict[str, float] = {s.env_id: s.steps_per_s for s in SETTINGS.values()}
+# env id -> its vector env's target battery-steps/s over the bare battery vector env's
+VECTOR_TARGETS: dict[str, float] = {s.env_id: s.vector_ratio for s in SETTINGS.values()}
+# case key -> every setting's MILP speed case
+MILP_CASES: dict[str, MilpSpeedCase] = {c.key: c for s in SETTINGS.values() for c in s.milp_cases}
 ACTIONS = {"zeros": 0.0, "0.3": 0.3}
-WEEK_SEEDS = (0, 1, 2, 3, 4)
 
 
 # ---------------------------------------------------------------------------------------- envs
@@ -103,12 +113,15 @@ REFERENCES = {
 }
 
 
+def _matches(text: str, patterns: Sequence[str]) -> bool:
+    return not patterns or any(p.lower() in text.lower() for p in patterns)
+
+
 def registered_ids(patterns: Sequence[str] = ()) -> list[str]:
-    """Registered ``batterygym/*`` ids, optionally only those containing one of ``patterns``."""
+    """Every setting's gym id, sorted, optionally only those containing one of ``patterns``."""
     import batterygym  # noqa: F401 - registers the ids
 
-    ids = sorted(i for i in gym.registry if i.startswith("batterygym/"))
-    return [i for i in ids if not patterns or any(p.lower() in i.lower() for p in patterns)]
+    return sorted(s.env_id for s in SETTINGS.values() if _matches(s.env_id, patterns))
 
 
 def fixed_action(space: spaces.Space, value: float) -> Any:
@@ -202,40 +215,27 @@ def _make(name: str) -> gym.Env:
 
 
 # ---------------------------------------------------------------------------------------- MILP
-def industrial_scenarios(n_days: int, seeds: Sequence[int]) -> list[Any]:
-    """Industrial episodes: the env's default episode for ``n_days == 7``, else ``n_days`` from 1 January."""
-    from batterygym.core.industrial_generator import IndustrialSiteConfig, generate_industrial
+def measure_milp(scenarios: Sequence[Any], time_limit: float = 120.0, progress: bool = False,
+                 label: str = "MILP", seeds: Sequence[int] | None = None) -> dict[str, Any]:
+    """Build and solve seconds of the MILP of each scenario (any scenario ``solve_optimal`` knows); medians.
 
-    if n_days == 7:
-        env = gym.make(INDUSTRIAL_ID).unwrapped
-        out = []
-        for s in seeds:
-            env.reset(seed=s)
-            out.append(env.scenario)
-        return out
-    cfg = IndustrialSiteConfig(n_days=n_days, random_start=False)
-    return [generate_industrial(np.random.default_rng(s), cfg) for s in seeds]
-
-
-def measure_milp(n_days: int = 7, seeds: Sequence[int] = (0, 1, 2), time_limit: float = 120.0,
-                 scenarios: Sequence[Any] | None = None, progress: bool = False) -> dict[str, Any]:
-    """Build and solve seconds of the Industrial MILP over ``n_days`` (hourly) for each seed; medians.
-
-    ``scenarios`` replaces the generated episodes (any scenario ``solve_optimal`` knows).
-    """
+    ``seeds`` names the runs (default: their positions)."""
     from tqdm.auto import tqdm
 
     from batterygym.baselines import solve_optimal
 
-    cases = list(scenarios) if scenarios is not None else industrial_scenarios(n_days, seeds)
-    labels = list(seeds) if scenarios is None else list(range(len(cases)))
+    if not scenarios:
+        raise ValueError("scenarios must hold at least one scenario, got none")
+    names = list(range(len(scenarios)) if seeds is None else seeds)
+    if len(names) != len(scenarios):
+        raise ValueError(f"seeds must name each of the {len(scenarios)} scenarios, got {len(names)}")
     runs = []
-    for label, s in tqdm(list(zip(labels, cases, strict=True)), desc=f"MILP {n_days} d", unit="solve",
-                         disable=not progress, file=sys.stderr, leave=False):
+    for i, s in tqdm(list(zip(names, scenarios, strict=True)), desc=label, unit="solve", disable=not progress,
+                     file=sys.stderr, leave=False):
         t0 = time.perf_counter()
         plan = solve_optimal(s, time_limit=time_limit)
         call = time.perf_counter() - t0
-        runs.append({"seed": label, "n_steps": int(plan.actions.shape[0]), "build_s": plan.build_seconds,
+        runs.append({"seed": i, "n_steps": int(plan.actions.shape[0]), "build_s": plan.build_seconds,
                      "solve_s": plan.solve_seconds, "total_s": plan.build_seconds + plan.solve_seconds,
                      "call_s": call, "binaries": int(plan.details.get("binaries", 0)),
                      "rounds": int(plan.details.get("rounds", 1)), "objective": plan.objective,
@@ -243,59 +243,6 @@ def measure_milp(n_days: int = 7, seeds: Sequence[int] = (0, 1, 2), time_limit: 
     med = {k: statistics.median(r[k] for r in runs) for k in ("build_s", "solve_s", "total_s", "call_s")}
     return {"n_steps": runs[0]["n_steps"], **med, "binaries": max(r["binaries"] for r in runs),
             "rounds": max(r["rounds"] for r in runs), "runs": runs}
-
-
-def v2g_scenarios(n_days: int, seeds: Sequence[int]) -> list[Any]:
-    """V2G episodes of 100 EVs: the env's default day for ``n_days == 1``, else the source's quarter from 1 August."""
-    from batterygym.core.v2g_generator import generate_quarter
-
-    if n_days == 1:
-        env = gym.make("batterygym/V2G-v0").unwrapped
-        out = []
-        for s in seeds:
-            env.reset(seed=s)
-            out.append(env.scenario)
-        return out
-    return [generate_quarter(seed=s, n_days=n_days) for s in seeds]
-
-
-def microgrid_scenarios(n_days: int, seeds: Sequence[int]) -> list[Any]:
-    """MicrogridBSS episodes of ``n_days`` as the env draws them (``n_days == 1``: its default day)."""
-    env = gym.make("batterygym/MicrogridBSS-v0", n_days=n_days, max_episode_steps=24 * n_days).unwrapped
-    out = []
-    for s in seeds:
-        env.reset(seed=s)
-        out.append(env.scenario)
-    return out
-
-
-@dataclass(frozen=True)
-class MilpCase:
-    """A MILP row of the report: its episodes, its label and its target (``long``: skipped by ``--quick``)."""
-
-    label: str
-    scenarios: Callable[[bool], list[Any]]  # quick -> episodes
-    target_s: float
-    target_name: str
-    long: bool = False
-
-
-MILP_CASES: dict[str, MilpCase] = {
-    "week": MilpCase("Industrial, default week", lambda quick: industrial_scenarios(7, WEEK_SEEDS[:3] if quick
-                                                                                       else WEEK_SEEDS),
-                     TARGET_WEEK_S, "Industrial MILP, default 7-day episode, build + solve (median)"),
-    "year": MilpCase("Industrial, full year hourly", lambda quick: industrial_scenarios(365, (0,)), TARGET_YEAR_S,
-                     "Industrial MILP, 8,760 hourly steps, build + solve", long=True),
-    "v2g_day": MilpCase("V2G, 100 EVs, one day", lambda quick: v2g_scenarios(1, (0,) if quick else (0, 1, 2)), 1.0,
-                        "V2G MILP, 100 EVs, default day, build + solve (median)"),
-    "v2g_quarter": MilpCase("V2G, 100 EVs, 92-day quarter", lambda quick: v2g_scenarios(92, (0,)), 60.0,
-                            "V2G MILP, 100 EVs, 92 days, build + solve", long=True),
-    "microgrid_day": MilpCase("MicrogridBSS, default day",
-                              lambda quick: microgrid_scenarios(1, (0,) if quick else (0, 1, 2)), 2.0,
-                              "MicrogridBSS MILP, default day, build + solve (median)"),
-    "microgrid_week": MilpCase("MicrogridBSS, 7 days", lambda quick: microgrid_scenarios(7, (0, 1, 2)), 30.0,
-                               "MicrogridBSS MILP, 7-day episode, build + solve (median)", long=True),
-}
 
 
 # ---------------------------------------------------------------------------------------- CLI
@@ -306,6 +253,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="only env ids containing PATTERN (repeatable; default: every batterygym/* id)")
     parser.add_argument("--steps", type=int, default=None, help="steps per timed block (default 20000; quick 3000)")
     parser.add_argument("--repeats", type=int, default=None, help="timed blocks per row, median (default 5; quick 2)")
+    parser.add_argument("--no-vector", action="store_true", help="skip the vector env rows")
+    parser.add_argument("--num-envs", type=int, default=None,
+                        help="sub-envs of each vector env row (default 1024, the targets' size)")
+    parser.add_argument("--vector-seconds", type=float, default=None,
+                        help="least seconds of a timed vector block, each also holding an autoreset "
+                             "(default 1; quick 0.2)")
     parser.add_argument("--no-milp", action="store_true", help="skip the MILP rows")
     parser.add_argument("--no-year", action="store_true", help="skip the long MILPs (year, quarter, week)")
     parser.add_argument("--time-limit", type=float, default=120.0, help="MILP time limit per solve, s")
@@ -355,29 +308,43 @@ def run(args: argparse.Namespace) -> int:
                 envs.append({"env_id": name, **row, "reset_ms": made.reset_ms,
                              "ratio_make": made.median / ref_made, "ratio_unwrapped": bare.median / ref_bare})
 
+    vector = None
+    if not args.no_vector:
+        from batterygym.benchmarks.speed_vector import NUM_ENVS, measure_vector
+
+        num_envs = NUM_ENVS if args.num_envs is None else args.num_envs
+        seconds = args.vector_seconds if args.vector_seconds is not None else (0.2 if args.quick else 1.0)
+        if num_envs < 1 or not seconds > 0:
+            raise ValueError(f"--num-envs and --vector-seconds must be positive, got {num_envs} and {seconds}")
+        entries = [(s.env_id, s.vector_entry_point) for s in SETTINGS.values() if s.env_id in ids]
+        vector = measure_vector(entries, ACTIONS, num_envs=num_envs, seconds=seconds, repeats=repeats,
+                                progress=progress)
+
     milp: dict[str, Any] = {key: None for key in MILP_CASES}
     if not args.no_milp:
-        for key, case in MILP_CASES.items():
-            if case.long and (args.quick or args.no_year):
-                continue
-            if args.env and not any(p.lower() in case.label.lower() for p in args.env):
-                continue
-            if progress and case.long:
-                print(f"solving the {case.label} MILP ...", file=sys.stderr, flush=True)
-            cases = case.scenarios(bool(args.quick))
-            milp[key] = {"label": case.label, **measure_milp(0, (), args.time_limit, scenarios=cases,
-                                                             progress=progress)}
+        for setting in SETTINGS.values():
+            for case in setting.milp_cases:
+                if case.long and (args.quick or args.no_year):
+                    continue
+                if not (_matches(setting.env_id, args.env) or _matches(case.label, args.env)):
+                    continue
+                if progress and case.long:
+                    print(f"solving the {case.label} MILP ...", file=sys.stderr, flush=True)
+                quick = bool(args.quick)
+                milp[case.key] = {"label": case.label, **measure_milp(case.episodes(quick), args.time_limit,
+                                                                      progress, case.label, case.seeds_for(quick))}
 
-    targets = _targets(envs, milp)
+    targets = _targets(envs, milp, vector)
     studies = None
-    if not (args.no_milp or args.quick or args.no_year) and (not args.env or any(
-            p.lower() in "industrial" for p in args.env)):
-        from batterygym.benchmarks.speed_studies import measure_studies, study_targets
-
-        studies = measure_studies(progress)
-        targets += study_targets(studies, _target)
+    if not (args.no_milp or args.quick or args.no_year):
+        for setting in SETTINGS.values():
+            if setting.studies is not None and _matches(setting.env_id, args.env):
+                module = importlib.import_module(setting.studies)
+                studies = module.measure_studies(progress)
+                targets += module.study_targets(studies, _target)
     result = {"meta": {**_versions(), "steps": steps, "repeats": repeats, "quick": bool(args.quick)},
-              "envs": envs, "reference": reference, "milp": milp, "studies": studies, "targets": targets}
+              "envs": envs, "reference": reference, "vector": vector, "milp": milp, "studies": studies,
+              "targets": targets}
     print(format_report(result))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
@@ -386,12 +353,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _targets(envs: list[dict[str, Any]], milp: dict[str, Any]) -> list[dict[str, Any]]:
+def _targets(envs: list[dict[str, Any]], milp: dict[str, Any],
+             vector: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     out = []
     for env_id, target in ENV_TARGETS.items():
         rates = [e["make_steps_per_s"] for e in envs if e["env_id"] == env_id]
         if rates:
             out.append(_target(f"{env_id} via gym.make, fixed action (slowest)", ">=", target, min(rates), "steps/s"))
+    if vector is not None:
+        from batterygym.benchmarks.speed_vector import vector_targets
+
+        out += vector_targets(vector, VECTOR_TARGETS, _target)
     for key, case in MILP_CASES.items():
         if milp.get(key):
             out.append(_target(case.target_name, "<", case.target_s, milp[key]["total_s"], "s"))
@@ -399,7 +371,9 @@ def _targets(envs: list[dict[str, Any]], milp: dict[str, Any]) -> list[dict[str,
 
 
 def _target(name: str, op: str, target: float, measured: float, unit: str) -> dict[str, Any]:
-    ok = measured >= target if op == ">=" else measured < target
+    if op not in (">=", "<", "<="):
+        raise ValueError(f"op must be '>=', '<' or '<=', got {op!r}")
+    ok = measured >= target if op == ">=" else measured <= target if op == "<=" else measured < target
     return {"name": name, "op": op, "target": target, "measured": measured, "unit": unit, "pass": bool(ok)}
 
 
@@ -420,6 +394,10 @@ def format_report(result: dict[str, Any]) -> str:
     for r in result["reference"]:
         lines.append(f"{'reference: ' + r['name']:<34}{r['action']:>7g}{r['make_steps_per_s']:>12,.0f}"
                      f"{r['unwrapped_steps_per_s']:>12,.0f}")
+    if result.get("vector"):
+        from batterygym.benchmarks.speed_vector import format_vector
+
+        lines += format_vector(result["vector"])
     milp = result["milp"]
     if any(milp.values()):
         lines += ["", "MILPs (HiGHS via Pyomo; seconds are medians over seeds)"]
@@ -442,7 +420,7 @@ def format_report(result: dict[str, Any]) -> str:
     if result["targets"]:
         lines += ["", "Targets"]
         for t in result["targets"]:
-            fmt = {"steps/s": ",.0f", "MB": ",.0f", "rel": ".1e"}.get(t["unit"], ".3f")
+            fmt = {"steps/s": ",.0f", "MB": ",.0f", "rel": ".1e", "us": ".1f"}.get(t["unit"], ".3f")
             lines.append(f"  {'PASS' if t['pass'] else 'MISS'}  {t['name']}: {t['measured']:{fmt}} {t['unit']} "
                          f"(target {t['op']} {t['target']:,g} {t['unit']})")
     return "\n".join(lines)
