@@ -79,6 +79,9 @@ class BatteryVectorEnv(VectorEnv):
         self._rngs: list[np.random.Generator | None] = [None] * num_envs
         self._steps = np.zeros(num_envs, dtype=np.int64)
         self._needs_reset = np.zeros(num_envs, dtype=bool)
+        self._all_active = np.ones(num_envs, dtype=bool)
+        self._all_active.setflags(write=False)
+        self._none_truncated = np.zeros(num_envs, dtype=bool)
         self._started = False
         self._schedules: list[Iterator[int]] | None = None
 
@@ -152,14 +155,20 @@ class BatteryVectorEnv(VectorEnv):
         if not self._started:
             raise RuntimeError("call reset() before step()")
         a = self._check_actions(actions)
-        resetting = self._needs_reset.copy()
-        active = ~resetting
-        reward, terminated, info = self._advance(a, active)
-        reward = np.where(active, reward, 0.0)
-        terminated = np.asarray(terminated, dtype=bool) & active
-        self._steps[active] += 1
+        resetting = self._needs_reset
+        if resetting.any():
+            active = ~resetting
+            reward, terminated, info = self._advance(a, active)
+            reward = np.where(active, reward, 0.0)
+            terminated = np.asarray(terminated, dtype=bool) & active
+            self._steps += active
+        else:  # nobody resets: no masking (the common step)
+            active = self._all_active
+            reward, terminated, info = self._advance(a, active)
+            terminated = np.asarray(terminated, dtype=bool)
+            self._steps += 1
         if self.max_episode_steps is None:
-            truncated = np.zeros(self.num_envs, dtype=bool)
+            truncated = self._none_truncated.copy()
         else:
             truncated = active & ~terminated & (self._steps >= self.max_episode_steps)
         info = self._masked(info, active)
@@ -196,7 +205,9 @@ class BatteryVectorEnv(VectorEnv):
     def _masked(self, info: dict[str, Any], active: np.ndarray) -> dict[str, Any]:
         """Arrays of per-sub-env values, each with its ``_key`` mask (the sub-envs that stepped)."""
         out: dict[str, Any] = {}
+        mask = active.copy()
+        mask.setflags(write=False)  # one mask shared by every key: read-only, so no key's edit leaks to another
         for key, value in info.items():
             out[key] = value
-            out[f"_{key}"] = active.copy()
+            out[f"_{key}"] = mask
         return out
