@@ -77,3 +77,34 @@ def test_idle_baseline_is_the_envs_idle_return(env_id: str) -> None:
         assert r_shaped == pytest.approx(0.0, abs=1e-9 * max(1.0, abs(r)))
         done, steps = term or trunc, steps + 1
     assert steps == env.unwrapped.idle_rewards().shape[0]
+
+
+@pytest.mark.parametrize("vector", [True, False])
+def test_training_on_the_vector_env_records_the_same_seed_schedule(tmp_path, vector: bool) -> None:
+    """A short PPO run on either env kind: run.json says which, and the episodes it saw are the schedule's."""
+    import json
+
+    from batterygym.agents import train, train_seed_range
+
+    hyper = {"n_envs": 2, "n_steps": 32, "batch_size": 32, "n_epochs": 1,
+             "env": {"vector": vector, "reward_baseline": "idle"}}
+    out = train("batterygym/Industrial-v0", "ppo", 96, seed=2, out=tmp_path / "run", env_kwargs={"n_days": 1},
+                hyperparams=hyper, progress_bar=False, checkpoints=0)
+    record = json.loads((out / "run.json").read_text())
+    assert record["vector_env"] is vector
+    lo, _ = train_seed_range(2)
+    seeds = record["train_episode_seeds"]
+    per_env = 1 + (record["total_timesteps"] // 2) // 24  # 24-step episodes; the first starts at reset
+    assert per_env >= 2
+    assert seeds["episodes"] == 2 * per_env
+    assert seeds["last"] == lo + 2 * (per_env - 1) + 1  # env 1's schedule: lo + 1, lo + 3, ...
+
+
+def test_vector_choice_is_checked() -> None:
+    from batterygym.agents.train import VECTOR_FROM_N_ENVS, use_vector_env
+
+    assert use_vector_env("batterygym/Industrial-v0", "auto", VECTOR_FROM_N_ENVS)
+    assert not use_vector_env("batterygym/Industrial-v0", "auto", VECTOR_FROM_N_ENVS - 1)
+    assert use_vector_env("batterygym/Industrial-v0", True, 1)
+    with pytest.raises(ValueError, match="env.vector must be 'auto', true or false, got 'yes'"):
+        use_vector_env("batterygym/Industrial-v0", "yes", 4)
