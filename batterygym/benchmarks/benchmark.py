@@ -180,12 +180,12 @@ def write_plots(summary: pd.DataFrame, policies: dict[str, dict[str, Any]], seed
     """Regret by policy and env, and one held-out episode's dispatch of every policy beside the optimum
     (each setting's own plot of its settled records)."""
     from batterygym.baselines import solve_optimal
-    from batterygym.benchmarks import industrial_plots as plots
     from batterygym.benchmarks.episode import command, play
     from batterygym.benchmarks.regret import as_policy
+    from batterygym.benchmarks.regret_plots import plot_regret
     from batterygym.settings import setting_of_id
 
-    paths = [str(plots.plot_regret(summary, out / "regret.png"))]
+    paths = [str(plot_regret(summary, out / "regret.png"))]
     for env_id, specs in policies.items():
         adapter = command(setting_of_id(env_id).name).adapter()
         env = gym.make(env_id, **(env_kwargs or {}).get(env_id, {}))
