@@ -104,18 +104,15 @@ def test_speed_module_imports_neither_pyomo_nor_torch():
     assert out.stdout.strip() == ""
 
 
-def test_study_rows_on_a_short_site(monkeypatch):
-    """The techno-economic rows run end to end (on two weeks instead of a year) and the sized plan replays."""
-    from gymnasium.utils.seeding import np_random
-
+def test_study_rows_on_a_short_site():
+    """The techno-economic rows run end to end (on two weeks instead of a year) and the sized plan replays;
+    the sizing runs in a spawned process, which reports its own peak memory."""
     from batterygym.benchmarks import speed, speed_studies
-    from batterygym.core.industrial_generator import IndustrialSiteConfig, generate_industrial
 
-    monkeypatch.setattr(speed_studies, "year_scenario",
-                        lambda seed=0: generate_industrial(np_random(seed)[0], IndustrialSiteConfig(n_days=14)))
-    m = speed_studies.measure_studies(progress=False)
+    m = speed_studies.measure_studies(progress=False, n_days=14)
     assert m["n_steps"] == 14 * 24 and m["capacity_kwh"] > 0
     assert m["replay_rel_error"] < speed_studies.TARGET_REPLAY_REL
+    assert 50 < m["peak_rss_mb"] < 2048  # an interpreter with numpy and pyomo, sizing two weeks
     targets = speed_studies.study_targets(m, speed._target)
     assert len(targets) == 5 and all(t["measured"] >= 0 for t in targets)
     text = speed.format_report({"meta": {"python": "3", "numpy": "2", "gymnasium": "1", "highspy": "1",
