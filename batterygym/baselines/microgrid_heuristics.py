@@ -55,7 +55,7 @@ class MicrogridRule:
         # off-grid, a deficit sheds residents' load: standard charging only from the renewable surplus
         surplus = math.inf
         if s.off_grid:
-            res = float(obs[lay["res"]][0]) * (s.pv_kwp + s.wind_rated_kw)
+            res = float(obs[lay["res"]][0]) * s.res_scale_kw
             surplus = max(0.0, res - float(obs[lay["load"]][0]) * base.obs_spec.load_scale)
         for c in range(n_c):
             slots = s.category_slots[c]
@@ -99,7 +99,7 @@ class MicrogridRule:
                     standard_kw = s.standard_c_rate * b.capacity_kwh
                     action[n_s + k] = min(1.0, share_of_power(standard_kw, b.p_charge_kw, b.p_discharge_kw))
             return
-        res = float(obs[lay["res"]][0]) * (s.pv_kwp + s.wind_rated_kw)
+        res = float(obs[lay["res"]][0]) * s.res_scale_kw
         load = float(obs[lay["load"]][0]) * base.obs_spec.load_scale
         net = load + station_kw - res
         for k in order:

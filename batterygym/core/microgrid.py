@@ -76,6 +76,13 @@ class Request(NamedTuple):
     revenue_eur: float
 
 
+def res_scale(pv_kwp: float, wind_rated_kw: float) -> float:
+    """The renewables' rated output (kW), the scale of the observation's renewable share; 1 without
+    renewables (a standalone station), whose share is then 0."""
+    total = pv_kwp + wind_rated_kw
+    return total if total > 0.0 else 1.0
+
+
 @dataclass(frozen=True)
 class MicrogridScenario:
     """One episode of the microgrid: its station, storage, every hourly series and every swap request.
@@ -208,8 +215,10 @@ class MicrogridScenario:
         set_(self, "swap_category", cat)
         set_(self, "swap_soc", soc)
 
-        for name in ("import_limit_kw", "pv_kwp", "wind_rated_kw", "max_c_rate"):
+        for name in ("import_limit_kw", "max_c_rate"):
             check_positive(name, getattr(self, name))
+        for name in ("pv_kwp", "wind_rated_kw"):  # 0: no PV or no wind (a standalone station has neither)
+            check_nonnegative(name, getattr(self, name))
         for name in ("swap_fee_eur", "swap_price_eur_per_kwh", "lost_swap_penalty_eur", "voll_eur_per_kwh",
                      "pack_wear_eur_per_kwh", "fast_extra_eur_per_kwh", "terminal_value_eur_per_kwh",
                      "standard_c_rate"):
@@ -299,6 +308,11 @@ class MicrogridScenario:
     def slot_standard_kw(self) -> tuple[float, ...]:
         """0.2C: above it a slot charges fast."""
         return tuple(self.standard_c_rate * q for q in self.slot_pack_kwh)
+
+    @property
+    def res_scale_kw(self) -> float:
+        """What the observation's renewable share divides by: :func:`res_scale` of the plants' ratings."""
+        return res_scale(self.pv_kwp, self.wind_rated_kw)
 
     @cached_property
     def requests(self) -> tuple[Request, ...]:

@@ -158,10 +158,12 @@ class MicrogridConfig:
             check_nonnegative("demand_shares", x)
         if not math.isclose(sum(self.demand_shares), 1.0, abs_tol=1e-9):
             raise ValueError(f"demand_shares must sum to 1, got {self.demand_shares!r}")
-        for name in ("pv_kwp", "pv_weibull_shape", "pv_weibull_scale", "wind_rated_kw", "wind_weibull_shape",
-                     "wind_weibull_scale", "wind_cut_in", "load_peak_kw", "gamma_shape", "soc_beta_a",
-                     "soc_beta_b", "storage_kwh", "storage_cycle_life", "import_limit_kw"):
+        for name in ("pv_weibull_shape", "pv_weibull_scale", "wind_weibull_shape", "wind_weibull_scale",
+                     "wind_cut_in", "gamma_shape", "soc_beta_a", "soc_beta_b", "storage_kwh", "storage_cycle_life",
+                     "import_limit_kw"):
             check_positive(name, getattr(self, name))
+        for name in ("pv_kwp", "wind_rated_kw", "load_peak_kw"):  # 0: no PV, no wind, no residents (standalone)
+            check_nonnegative(name, getattr(self, name))
         if not self.wind_cut_in < self.wind_rated_speed < self.wind_cut_out:
             raise ValueError(f"wind speeds must satisfy cut_in < rated < cut_out, got {self.wind_cut_in!r}, "
                              f"{self.wind_rated_speed!r}, {self.wind_cut_out!r}")

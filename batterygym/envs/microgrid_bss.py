@@ -55,7 +55,7 @@ class ObsSpec:
             self.price_max = max(float(scenario.grid_price_eur_per_kwh.max()), 1e-9)
         else:
             self.n_categories, self.n_slots, self.n_storage = len(cfg.categories), sum(cfg.n_packs), cfg.n_storage
-            self.load_scale = cfg.load_cap_kw
+            self.load_scale = max(cfg.load_cap_kw, 1e-9)  # no residents: the load share is 0
             self.demand_max = max(cfg.max_expected_swaps, 1e-9)
             self.price_max = max(cfg.max_price, 1e-9)
         self.lookahead = lookahead
@@ -187,6 +187,9 @@ class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
       microgrids as arrays (`batterygym.envs.microgrid_vector`), equal to `n` of these envs. The storage
       bounds are the shared battery model's (`bounds_of`): a pack at its ceiling up to float rounding
       may stay idle instead of being forced into a discharge of about 1e-11 kW. Same seed, same episode.
+    * v0, standalone station: `pv_kwp`, `wind_rated_kw` and `load_peak_kw` may be 0, so
+      `gym.make(id, pv_kwp=0, wind_rated_kw=0, n_storage=0, load_peak_kw=0)` is the station alone, buying
+      all its energy from the grid (its renewable and load observations are then 0).
     """
 
     metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}
@@ -217,7 +220,7 @@ class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
             x = self._x.copy()
         else:
             x = self.obs_spec.clock_rows(s.n_steps, s.start, s.expected_swaps)
-        self.obs_spec.fill_series(x[None], (s.res_kw / (s.pv_kwp + s.wind_rated_kw))[None], s.load_kw[None],
+        self.obs_spec.fill_series(x[None], (s.res_kw / s.res_scale_kw)[None], s.load_kw[None],
                               s.grid_price_eur_per_kwh[None])
         return x
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from gymnasium.vector import AutoresetMode
 
-from batterygym.core.microgrid import MicrogridScenario, idle_rewards
+from batterygym.core.microgrid import MicrogridScenario, idle_rewards, res_scale
 from batterygym.core.microgrid_batch import EpisodeTables, MicrogridBatchState, MicrogridEpisodes
 from batterygym.core.microgrid_generator import MicrogridConfig, fixed_storage, generate_episodes
 from batterygym.envs._args import check_env_args
@@ -80,7 +80,7 @@ class MicrogridBSSVectorEnv(BatteryVectorEnv):
     @staticmethod
     def _series_of(ep: MicrogridEpisodes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         sh = ep.shared
-        return ep.res_kw / (sh["pv_kwp"] + sh["wind_rated_kw"]), ep.load_kw, ep.grid_price_eur_per_kwh
+        return ep.res_kw / res_scale(sh["pv_kwp"], sh["wind_rated_kw"]), ep.load_kw, ep.grid_price_eur_per_kwh
 
     # ------------------------------------------------------------------ BatteryVectorEnv
     def _begin(self, idx: np.ndarray, rngs: list[np.random.Generator], options: dict[str, Any] | None) -> None:
