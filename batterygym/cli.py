@@ -19,7 +19,8 @@ COMMANDS = {
     ("benchmark", "speed"): ("batterygym.benchmarks.speed",
                              "Env and vector env steps/s, MILP build/solve seconds, against their targets"),
     ("size",): ("batterygym.benchmarks.economics_cli:SIZE",
-                "Size a battery for a site's year: capacity and power with their dispatch, payback, NPV, IRR"),
+                "Size storage: an industrial site's battery for its year (capacity, power, payback, NPV, IRR) or "
+                "a microgrid's second-life packs per category"),
     ("lifetime",): ("batterygym.benchmarks.economics_cli:LIFETIME",
                     "Life of the pack under throughput caps: cycles, fade, years to end of life, NPV"),
     ("sweep",): ("batterygym.benchmarks.economics_cli:SWEEP",

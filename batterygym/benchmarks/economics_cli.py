@@ -1,4 +1,4 @@
-"""``batterygym size | lifetime | sweep industrial``: the techno-economic questions of the industrial study.
+"""``batterygym size | lifetime | sweep industrial`` and ``size microgrid``: the techno-economic questions.
 
 A thin layer over :mod:`batterygym.benchmarks.economics`: it reads the site (a CSV or a generated
 year), the battery and the finance from the options, prints the table, and writes ``--json`` and
@@ -34,9 +34,12 @@ FINANCE_HELP = {
 }
 
 
-def add_common(parser: argparse.ArgumentParser) -> None:
+def add_common(parser: argparse.ArgumentParser, settings: tuple[str, ...] = ("industrial",)) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("setting", choices=["industrial"], help="the setting (the industrial site)")
+    parser.add_argument("setting", choices=list(settings),
+                        help="the setting: " + ", ".join({"industrial": "industrial (the industrial site)",
+                                                          "microgrid": "microgrid (the BSS microgrid's storage)"}[x]
+                                                         for x in settings))
     add_episode_arguments(parser, default_days=365)
     add_site_arguments(parser.add_argument_group("site and battery (--pack-price-eur-per-kwh is also the capex's)"))
     fin = parser.add_argument_group("finance (defaults and sources: batterygym.core.finance.Finance)")
@@ -101,7 +104,7 @@ def _write_json(path: Path | None, payload: Any) -> None:
 
 # ---------------------------------------------------------------------------------------- size
 def size_arguments(parser: argparse.ArgumentParser) -> None:
-    add_common(parser)
+    add_common(parser, ("industrial", "microgrid"))
     b = parser.add_argument_group("size bounds")
     b.add_argument("--max-capacity-kwh", type=float, default=None,
                    help="largest capacity (default: 10 h of the connection)")
@@ -110,9 +113,12 @@ def size_arguments(parser: argparse.ArgumentParser) -> None:
     b.add_argument("--fixed-capacity-kwh", type=float, default=None, help="fix the capacity, size the power")
     b.add_argument("--fixed-power-kw", type=float, default=None, help="fix the power, size the capacity")
     b.add_argument("--time-limit", type=float, default=300.0, metavar="SECONDS", help="MILP time limit (default 300)")
+    microgrid_size_arguments(parser)
 
 
 def size_run(args: argparse.Namespace) -> int:
+    if args.setting == "microgrid":
+        return microgrid_size_run(args)
     from batterygym.benchmarks.economics import size
 
     check_output_paths(args)
@@ -181,6 +187,99 @@ def format_sizing(r: Any, finance: Finance) -> str:
                                  f"{r.scenario.battery.soh0:g} -> {r.scenario.battery.soh_end_of_life:g})"),
     ]
     lines += [f"{k:<28}{v}" for k, v in rows]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------- size microgrid
+MICROGRID_CONFIG_OPTIONS = ("pv_kwp", "wind_rated_kw", "load_peak_kw", "swaps_per_day", "storage_price_eur_per_kwh")
+# what ``size microgrid`` reads; every other option is the industrial site's and is refused when given
+MICROGRID_SIZE_OPTIONS = {"setting", "json", "time_limit", "discount_rate", "horizon_years", "om_share_per_year",
+                          "default_days", "max_count", "soh", "margin", "gap_value", *MICROGRID_CONFIG_OPTIONS}
+
+
+def microgrid_size_arguments(parser: argparse.ArgumentParser) -> None:
+    from batterygym.baselines.microgrid_sizing import DEFAULT_MAX_COUNT
+    from batterygym.core.microgrid_generator import MicrogridConfig
+
+    g = parser.add_argument_group("microgrid storage sizing (size microgrid; it also reads --pv-kwp, default 500 "
+                                  "there, and the finance's discount rate, horizon and O&M share)")
+    g.add_argument("--max-count", type=int, default=DEFAULT_MAX_COUNT, metavar="N",
+                   help=f"most storage packs of each category (default {DEFAULT_MAX_COUNT})")
+    g.add_argument("--soh", type=float, default=None, metavar="X",
+                   help="state of health of the second-life packs (default: the middle of the storage's SoH range)")
+    g.add_argument("--margin", type=float, default=None, metavar="X",
+                   help="demand variation allowance, a share of the demand (default: the load noise, 0.05)")
+    g.add_argument("--gap-value", type=float, default=None, metavar="EUR_PER_KWH",
+                   help="what an uncovered kWh costs (default: the grid price of the deficit's hours)")
+    cfg = MicrogridConfig()
+    for name in MICROGRID_CONFIG_OPTIONS[1:]:  # --pv-kwp is a site option already
+        g.add_argument(f"--{name.replace('_', '-')}", type=float, default=None, metavar="X",
+                       help=f"the microgrid's {name} (default: {getattr(cfg, name):g})")
+
+
+def _refuse_industrial_options(args: argparse.Namespace) -> None:
+    ref = argparse.ArgumentParser()
+    size_arguments(ref)
+    defaults = vars(ref.parse_args(["industrial"]))
+    for name, value in vars(args).items():
+        if name in defaults and name not in MICROGRID_SIZE_OPTIONS and value != defaults[name]:
+            raise ValueError(f"--{name.replace('_', '-')} {value}: an option of size industrial, "
+                             "not of size microgrid")
+
+
+def microgrid_size_run(args: argparse.Namespace) -> int:
+    """``batterygym size microgrid``: the storage's pack counts per category for the mean day."""
+    from batterygym.baselines.microgrid_sizing import SizingProblem, solve_sizing
+    from batterygym.core.microgrid_generator import MicrogridConfig
+
+    _refuse_industrial_options(args)
+    check_output_paths(args)
+    if args.max_count < 0:
+        raise ValueError(f"--max-count must be a non-negative integer, got {args.max_count!r}")
+    if not (args.time_limit > 0 and math.isfinite(args.time_limit)):
+        raise ValueError(f"--time-limit must be a positive number of seconds, got {args.time_limit!r}")
+    for name in ("soh", "margin", "gap_value"):
+        value = getattr(args, name)
+        if value is not None and not (math.isfinite(value) and value >= 0 and (name != "soh" or 0 < value <= 1)):
+            need = "in (0, 1]" if name == "soh" else "a non-negative number"
+            raise ValueError(f"--{name.replace('_', '-')} must be {need}, got {value!r}")
+    overrides = {k: getattr(args, k) for k in MICROGRID_CONFIG_OPTIONS if getattr(args, k) is not None}
+    try:
+        cfg = MicrogridConfig(**overrides)
+    except ValueError as exc:
+        name = str(exc).split(" ", 1)[0]
+        raise ValueError(f"--{name.replace('_', '-')}: {exc}") from None
+    if args.json is not None and not args.json.parent.is_dir():
+        raise ValueError(f"--json {args.json}: no directory {args.json.parent}")
+    finance = finance_of(args)
+    try:
+        p = SizingProblem.from_config(cfg, finance, soh=args.soh, margin=args.margin, gap_value=args.gap_value,
+                                      max_count=args.max_count)
+    except ValueError as exc:
+        raise ValueError(f"--max-count {args.max_count}: {exc}" if str(exc).startswith("max_count") else exc) from None
+    r = solve_sizing(p, time_limit=args.time_limit)
+    print(format_microgrid_sizing(r))
+    _write_json(args.json, r.to_dict() | {"config": overrides, "finance": finance.__dict__})
+    return 0
+
+
+def format_microgrid_sizing(r: Any) -> str:
+    p = r.problem
+    deficit = sum(p.deficit_kw)
+    state = "optimal" if r.status == "optimal" else f"{r.status}: best found, not proven optimal"
+    lines = [f"storage sizing on the mean day: deficit {deficit:,.1f} kWh, renewable surplus {sum(p.surplus_kw):,.1f} "
+             f"kWh, an uncovered kWh at {p.gap_value_eur_per_kwh:.4f} EUR   [IP {state}, {r.solve_seconds:.2f} s]",
+             "", f"{'category':<10}{'pack kWh':>10}{'SoH':>6}{'count':>7}{'nominal kWh':>13}"]
+    for c, q, h in zip(p.categories, p.pack_kwh, p.soh, strict=True):
+        lines.append(f"{c:<10}{q:>10,.1f}{h:>6.2f}{r.counts[c]:>7d}{r.counts[c] * q:>13,.1f}")
+    lines.append(f"{'total':<10}{'':>16}{sum(r.counts.values()):>7d}{r.nominal_kwh:>13,.1f}")
+    lines.append("")
+    share = r.covered_kwh / deficit if deficit > 0 else 1.0
+    rows = [("covered", f"{r.covered_kwh:,.1f} of {deficit:,.1f} kWh a day ({100 * share:.1f} %)"),
+            ("packs' price", f"{r.capex_eur:,.0f} EUR ({r.remaining_kwh:,.1f} kWh remaining)"),
+            ("daily cost", f"{r.objective_eur_per_day:,.2f} EUR (uncovered energy + annualised packs)"),
+            ("env keywords", " ".join(f"{k}={v:g}" for k, v in r.env_kwargs().items()))]
+    lines += [f"{k:<14}{v}" for k, v in rows]
     return "\n".join(lines)
 
 
