@@ -37,3 +37,25 @@ def test_a_time_limited_plan_is_labelled_with_its_status_and_gap(monkeypatch, ca
     out = capsys.readouterr().out
     assert "best found (time_limit, gap 3.0e-03)" in out
     assert "\noptimal " not in out
+
+
+def test_a_time_limited_plan_says_so_beside_the_number_and_in_the_json(tmp_path: Path, monkeypatch, capsys) -> None:
+    real = baselines.solve_optimal
+
+    def stopped(scenario, **kw):
+        plan = real(scenario, **kw)
+        plan.status, plan.mip_gap = "time_limit", 3.1e-3
+        return plan
+
+    out_json = tmp_path / "stopped.json"
+    monkeypatch.setattr(baselines, "solve_optimal", stopped)
+    assert main(["solve", "industrial", "--days", "1", "--time-limit", "0.5", "--json", str(out_json)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("MILP:"))
+    assert "EUR (time limit: gap 0.31 %, not proven optimal)" in line
+    solver = json.loads(out_json.read_text())["solver"]
+    assert solver["proven_optimal"] is False and solver["mip_gap"] == 3.1e-3 and solver["status"] == "time_limit"
+    monkeypatch.setattr(baselines, "solve_optimal", real)
+    assert main(["solve", "industrial", "--days", "1", "--json", str(out_json)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("MILP:"))
+    assert "not proven optimal" not in line
+    assert json.loads(out_json.read_text())["solver"]["proven_optimal"] is True

@@ -7,7 +7,7 @@ import pytest
 
 import batterygym  # noqa: F401 - registers the ids
 from batterygym.baselines import solve_optimal
-from batterygym.baselines.microgrid_bss import relabel, solve
+from batterygym.baselines.microgrid_bss import floor_energy, relabel, solve
 from batterygym.baselines.rollout import heuristics_for, rollout
 from batterygym.core.microgrid import MicrogridScenario, MicrogridState, simulate
 
@@ -102,3 +102,25 @@ def test_solver_errors_and_types():
     plan = solve(s)
     assert simulate(s, plan.actions)["terminal_eur"].sum() == pytest.approx(plan.schedule["terminal_eur"].sum())
     assert simulate(s, plan.actions)["reward"].sum() == pytest.approx(plan.objective, rel=1e-9)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(swaps_per_day=72.0)])
+def test_no_slot_falls_below_its_energy_floor(kwargs):
+    """The floor the MILP puts under a slot that is not full holds in the env, whatever the policy."""
+    env = gym.make("batterygym/MicrogridBSS-v0", **kwargs)
+    for seed in range(3):
+        env.reset(seed=seed)
+        env.action_space.seed(seed)
+        low = floor_energy(env.unwrapped.scenario)
+        assert low.shape == (env.unwrapped.scenario.n_steps + 1, env.unwrapped.scenario.n_slots)
+        assert (low > 0).all()  # every arriving pack holds some energy: the floor cuts something
+        for t in range(env.unwrapped.scenario.n_steps):
+            assert (np.array(env.unwrapped.state["slot_kwh"]) >= low[t] - 1e-9).all(), (seed, t)
+            action = env.action_space.sample() if seed else np.zeros(env.action_space.shape, np.float32)
+            env.step(action)
+        assert (np.array(env.unwrapped.state["slot_kwh"]) >= low[-1] - 1e-9).all()
+    # and it is tight: the least arrival of a category is the floor of its slots from the next hour on
+    s = env.unwrapped.scenario
+    r = min(range(s.n_requests), key=lambda i: s.requests[i].energy_kwh)
+    j = s.category_slots[s.requests[r].category][0]
+    assert low[s.requests[r].hour + 1, j] == min(s.requests[r].energy_kwh, s.slot_e0_kwh[j])

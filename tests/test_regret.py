@@ -109,3 +109,23 @@ def test_an_sb3_model_keeps_its_vecnormalize_statistics_or_is_refused():
     bare = PPO("MlpPolicy", DummyVecEnv([lambda: gym.make(ENV, n_days=1)]), n_steps=16, batch_size=16, device="cpu")
     with pytest.raises(ValueError, match="VecNormalize"):
         as_policy(bare, env)
+
+
+def test_an_optimum_stopped_at_its_limit_is_flagged_beside_the_number(monkeypatch):
+    real = baselines.solve_optimal
+    seen = {}
+
+    def limited(scenario, **kw):
+        seen.update(kw)
+        plan = real(scenario)  # a solve that stops at a limit, without depending on the machine's speed
+        if kw.get("time_limit", 60.0) < 1.0:
+            plan.status, plan.mip_gap = "time_limit", 2e-3
+        return plan
+
+    monkeypatch.setattr(baselines, "solve_optimal", limited)
+    with pytest.warns(UserWarning, match=r"time_limit, gap 0.20 %\), not proven optimal"):
+        df = regret(IndustrialRule, ENV, seeds=eval_seeds(1), optimum_options={"time_limit": 0.01})
+    assert seen["time_limit"] == 0.01
+    assert list(df.columns[df.columns.get_loc("optimum"):][:3]) == ["optimum", "proven_optimal", "mip_gap"]
+    assert not df["proven_optimal"].iloc[0] and df["mip_gap"].iloc[0] == 2e-3
+    assert regret(IndustrialRule, ENV, seeds=eval_seeds(1))["proven_optimal"].all()

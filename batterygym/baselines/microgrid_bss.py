@@ -16,7 +16,7 @@ subject to, for every hour ``t``:
     z_r >= z_r'   (r' the next request of the same hour and category: first come, first served)
     sum_{j in c} full_jt <= i_r + n_c z_r                (forced service: r is lost only if no full pack is left)
     e_j,t+1 = e_jt - sum_{r at (t, c(j))} (Q_j - a_r) y_rj + eta p_tj,   0 <= p_tj <= pmax_j
-    Q_j full_jt <= e_jt <= Q_j - eps (1 - full_jt)       (full_jt binary; e in {Q} U [0, Q - eps])
+    Q_j full_jt + low_jt (1 - full_jt) <= e_jt <= Q_j - eps (1 - full_jt)   (full_jt binary; e in {Q} U [low, Q - eps])
     f_tj >= p_tj - std_j,  f_tj >= 0
     storage: the battery block of every MILP (:mod:`batterygym.baselines.battery_block`: core's equations,
              the SoC window on the fading capacity), c_tk <= p_charge_k u_tk, d_tk <= p_discharge_k (1 - u_tk)
@@ -24,8 +24,12 @@ subject to, for every hour ``t``:
                        y_r'j' <= sum_{j < j'} y_rj   (r' the request after r at (t, c))
     g_t >= L_t + sum_j p_tj + sum_k c_tk - sum_k d_tk - R_t,   0 <= g_t <= deficit_limit_t
 
-``g_t`` is the import (or, off-grid, the unserved load); its price is positive, so ``g_t`` settles at
-``max(0, X_t)`` as in the env. Every coefficient comes from the scenario's derived arrays in ``core``.
+``low_jt`` (:func:`floor_energy`) is the least energy slot ``j`` can hold at hour ``t``: a slot's energy falls
+only at a swap, to the arriving pack's. It removes no schedule but cuts the LP relaxation's mixtures of a
+full pack and an empty one (on the 7-day seed 0 the root LP bound moves 18.6 EUR, 0.4 % of the objective,
+towards the optimum). ``g_t`` is the import (or, off-grid, the unserved load); its price is positive, so
+``g_t`` settles at ``max(0, X_t)`` as in the env. Every coefficient comes from the scenario's derived arrays
+in ``core``.
 
 Solving: charging and discharging a storage pack at once only burns energy, which curtailment does for
 free, so the binaries ``u_tk`` are added only where a solution does both, and the model re-solved
@@ -126,7 +130,9 @@ def build_model(s: MicrogridScenario) -> pyo.ConcreteModel:
         return m.e[j, t + 1] == m.e[j, t] - out + eta * m.p[t, j]
 
     m.energy = pyo.Constraint(m.J, m.T, rule=energy)
-    m.full_lo = pyo.Constraint(m.J, pyo.RangeSet(1, T), rule=lambda m, j, t: m.e[j, t] >= q[j] * m.full[j, t])
+    low = floor_energy(s)
+    m.full_lo = pyo.Constraint(m.J, pyo.RangeSet(1, T), rule=lambda m, j, t: m.e[j, t] >= q[j] * m.full[j, t]
+                               + float(low[t, j]) * (1 - m.full[j, t]))
     m.full_hi = pyo.Constraint(m.J, pyo.RangeSet(1, T),
                                rule=lambda m, j, t: m.e[j, t] <= q[j] - FULL_GAP_KWH * (1 - m.full[j, t]))
     m.fast = pyo.Constraint(m.T, m.J, rule=lambda m, t, j: m.f[t, j] >= m.p[t, j] - std[j])
@@ -176,6 +182,25 @@ def build_model(s: MicrogridScenario) -> pyo.ConcreteModel:
     m.const = const
     m.cost = pyo.Objective(expr=wear + grid - swaps - terminal + storage, sense=pyo.minimize)
     return m
+
+
+def floor_energy(s: MicrogridScenario) -> np.ndarray:
+    """``(T + 1, S)``: the least energy slot ``j`` can hold at the start of hour ``t``.
+
+    A slot's energy only rises, except at a swap, which leaves the arriving pack's energy: so it never
+    falls below the least of its initial energy and the energies that arrived in its category before ``t``.
+    """
+    T, S = s.n_steps, s.n_slots
+    least = np.full(len(s.categories), np.inf)
+    low = np.empty((T + 1, S))
+    e0, cat = np.asarray(s.slot_e0_kwh, dtype=np.float64), np.asarray(s.slot_category)
+    for t in range(T + 1):
+        low[t] = np.minimum(e0, least[cat])
+        if t < T:
+            for c, rs in enumerate(s.requests_by_hour[t]):
+                for r in rs:
+                    least[c] = min(least[c], s.requests[r].energy_kwh)
+    return low
 
 
 def relabel(s: MicrogridScenario, served_by: list[int], charge: np.ndarray, full: np.ndarray

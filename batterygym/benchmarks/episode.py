@@ -113,6 +113,19 @@ def play(env: Any, policy: Callable[[np.ndarray], np.ndarray], seed: int, settin
     return total, schedule
 
 
+def proven_optimal(plan: Any) -> bool:
+    """Whether the solver proved ``plan`` optimal (it did not stop at a time or iteration limit)."""
+    return plan.status == "optimal"
+
+
+def limit_note(plan: Any) -> str:
+    """What to print beside a plan's objective: nothing for a proven optimum; otherwise why the solver
+    stopped and its gap, e.g. `` (time limit: gap 0.31 %, not proven optimal)``."""
+    if proven_optimal(plan):
+        return ""
+    return f" ({plan.status.replace('_', ' ')}: gap {100 * plan.mip_gap:.2f} %, not proven optimal)"
+
+
 def _replay(actions: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     it = iter(actions)
     return lambda obs: next(it)
@@ -191,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
     print(setting.note)
     print()
     bound = plan.bound if plan.bound is not None else float("nan")
-    print(f"MILP: {plan.status}, objective {plan.objective:,.2f} EUR (replayed in the env: "
+    print(f"MILP: {plan.status}, objective {plan.objective:,.2f} EUR{limit_note(plan)} (replayed in the env: "
           f"{returns[best]:,.2f}), bound {bound:,.2f},"
           f" gap {plan.mip_gap:.1e}, build {plan.build_seconds:.2f} s, "
           f"solve {plan.solve_seconds:.2f} s (LP rounds {int(plan.details.get('rounds', 0))}, "
@@ -204,8 +217,8 @@ def run(args: argparse.Namespace) -> int:
             "scenario": setting.scenario_json(scenario),
             "policies": {name: {"return_eur": returns[name], **row} for name, row in
                          table.to_dict(orient="index").items()},
-            "solver": {"status": plan.status, "objective_eur": plan.objective, "bound_eur": plan.bound,
-                       "mip_gap": plan.mip_gap, "time_limit_s": limit,
+            "solver": {"status": plan.status, "proven_optimal": proven_optimal(plan), "objective_eur": plan.objective,
+                       "bound_eur": plan.bound, "mip_gap": plan.mip_gap, "time_limit_s": limit,
                        "build_seconds": plan.build_seconds, "solve_seconds": plan.solve_seconds,
                        **plan.details},
         }

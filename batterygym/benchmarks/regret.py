@@ -2,12 +2,15 @@
 
 Regret of a policy on an episode: ``optimum - return`` (money). Captured share: the part of the
 optimum's gain over idle that the policy earns, ``(return - idle) / (optimum - idle)``. A negative
-regret means the env and its MILP disagree: :class:`RegretError`, never a quiet number.
+regret means the env and its MILP disagree: :class:`RegretError`, never a quiet number. Where the
+solver stopped at a limit, the optimum is only the best schedule found: its row says so
+(``proven_optimal`` False, beside ``optimum``, with the gap) and a warning is raised.
 """
 from __future__ import annotations
 
 import functools
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -89,6 +92,10 @@ def evaluate_policies(
         plan = solve_optimal(idle_env.unwrapped.scenario, **dict(optimum_options or {}))
         idle, _ = rollout(idle_env, lambda _obs: zero, seed)
         gain = plan.objective - idle
+        proven = plan.status == "optimal"
+        if not proven:
+            warnings.warn(f"{env_id} seed {seed}: the optimum stopped at its limit ({plan.status}, gap "
+                          f"{100 * plan.mip_gap:.2f} %), not proven optimal: its regret is a lower bound", stacklevel=2)
         for name, policy in bound.items():
             ret, _ = rollout(envs[name], policy, seed)
             reg = plan.objective - ret
@@ -100,7 +107,7 @@ def evaluate_policies(
                 )
             rows.append({
                 "env_id": env_id, "policy": name, "seed": seed, "return": ret, "optimum": plan.objective,
-                "idle": idle, "regret": max(reg, 0.0),
+                "proven_optimal": proven, "mip_gap": plan.mip_gap, "idle": idle, "regret": max(reg, 0.0),
                 "captured": (ret - idle) / gain if abs(gain) > 1e-9 else np.nan,
                 "solver_status": plan.status, "solver_gap": plan.mip_gap, "optimum_bound": best,
             })
@@ -115,12 +122,14 @@ def regret(
     seeds: Sequence[int] | None = None,
     env_kwargs: Mapping[str, Any] | None = None,
     progress: bool = False,
+    optimum_options: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Score one policy (callable, policy class or SB3 model) on held-out episodes of ``env_id``.
 
-    One row per seed: return, optimum, idle, regret (optimum - return) and captured share.
+    One row per seed: return, optimum (with ``proven_optimal`` and its ``mip_gap``), idle, regret
+    (optimum - return) and captured share. ``optimum_options`` go to ``solve_optimal`` (e.g. ``time_limit``).
     """
-    df = evaluate_policies({"policy": policy}, env_id, seeds, env_kwargs, progress)
+    df = evaluate_policies({"policy": policy}, env_id, seeds, env_kwargs, progress, optimum_options)
     return df.drop(columns=["policy"])
 
 
