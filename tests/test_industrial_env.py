@@ -10,6 +10,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from strategies import site_battery
 
 import batterygym  # noqa: F401 - registers the ids
 from batterygym.core import BatteryParams, IndustrialScenario, generate_industrial, power_bounds
@@ -340,18 +341,8 @@ def scenarios(draw) -> IndustrialScenario:
     export = price - np.array(draw(st.lists(st.floats(0.0, 0.2), min_size=n, max_size=n))) if allow_export else None
     net = load - (pv if pv is not None else 0.0)
     conn = max(1.0, float(np.abs(net).max())) + draw(st.floats(0.0, 500.0))
-    cap = draw(st.floats(10.0, 1000.0))
-    soc_min = draw(st.floats(0.01, 0.4))
-    soc_max = draw(st.floats(soc_min + 0.05, 1.0))
-    battery = BatteryParams(
-        capacity_kwh=cap, p_charge_kw=draw(st.floats(0.0, 2.0)) * cap, p_discharge_kw=draw(st.floats(0.0, 2.0)) * cap,
-        eta_charge=draw(st.floats(0.6, 1.0)), eta_discharge=draw(st.floats(0.6, 1.0)), soc_min=soc_min,
-        soc_max=soc_max, soc0=draw(st.floats(soc_min, soc_max)), soh0=draw(st.floats(0.5, 1.0)),
-        degradation_cost_per_kwh=draw(st.floats(0.0, 0.05)), fade_per_cycle=draw(st.floats(0.0, 0.005)),
-        calendar_fade_per_day=draw(st.sampled_from([0.0, 0.0, 1e-4])),
-        # not subnormal: see test_budget_share_obs_with_a_tiny_budget
-        max_cycles_per_day=draw(st.one_of(st.none(), st.just(0.0), st.floats(1e-6, 2.0))),
-    )
+    # min_cycles not subnormal: see test_budget_share_obs_with_a_tiny_budget
+    battery = site_battery(draw, calendar_fade=1e-4, min_cycles=1e-6)
     try:
         return IndustrialScenario(
             load_kw=load, price_import=price, pv_kw=pv, price_export=export, battery=battery, connection_kw=conn,

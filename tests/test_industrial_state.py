@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from strategies import site_battery
 
 import batterygym  # noqa: F401 - registers the ids
 from batterygym.core import BatteryParams, IndustrialScenario
@@ -38,17 +39,7 @@ def site(draw, n: int, dt: float) -> IndustrialScenario:
     price = floats(-0.1 if allow_export else 0.0, 0.5)
     export = price - floats(0.0, 0.2) if allow_export else None
     net = load - (pv if pv is not None else 0.0)
-    cap = draw(st.floats(10.0, 1000.0))
-    soc_min = draw(st.floats(0.01, 0.4))
-    soc_max = draw(st.floats(soc_min + 0.05, 1.0))
-    battery = BatteryParams(
-        capacity_kwh=cap, p_charge_kw=draw(st.floats(0.0, 2.0)) * cap, p_discharge_kw=draw(st.floats(0.0, 2.0)) * cap,
-        eta_charge=draw(st.floats(0.6, 1.0)), eta_discharge=draw(st.floats(0.6, 1.0)), soc_min=soc_min,
-        soc_max=soc_max, soc0=draw(st.floats(soc_min, soc_max)), soh0=draw(st.floats(0.5, 1.0)),
-        degradation_cost_per_kwh=draw(st.floats(0.0, 0.05)), fade_per_cycle=draw(st.floats(0.0, 0.005)),
-        calendar_fade_per_day=draw(st.sampled_from([0.0, 0.0, 1e-3])),
-        max_cycles_per_day=draw(st.one_of(st.none(), st.just(0.0), st.floats(1e-3, 2.0))),
-    )
+    battery = site_battery(draw, calendar_fade=1e-3, min_cycles=1e-3)
     jumps = draw(st.lists(st.booleans(), min_size=n - 1, max_size=n - 1))
     period = np.concatenate([[0], np.cumsum(jumps)]).astype(np.int64)
     try:
