@@ -69,3 +69,18 @@ def refuse(args: argparse.Namespace, dests: tuple[str, ...], owner: str, setting
     given = given_options(args, dests)
     if given:
         raise ValueError(f"{', '.join(given)}: {owner} option(s), not for the {setting} setting")
+
+
+def env_scenarios(setting: str, seeds: Any, **env_kwargs: Any) -> list[Any]:
+    """The episodes the setting's env draws for ``seeds`` (``reset(seed=s)`` each), with ``env_kwargs``."""
+    import gymnasium as gym
+
+    import batterygym  # noqa: F401 - registers the ids
+    from batterygym.settings import SETTINGS
+
+    env = gym.make(SETTINGS[setting].env_id, **env_kwargs).unwrapped
+    out = []
+    for s in seeds:
+        env.reset(seed=s)
+        out.append(env.scenario)
+    return out

@@ -9,7 +9,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from batterygym.benchmarks.episode_adapter import EpisodeAdapter, EpisodeCommand
+from batterygym.benchmarks.episode_adapter import EpisodeAdapter, EpisodeCommand, env_scenarios
 from batterygym.benchmarks.site_options import (
     add_site_arguments,
     describe_industrial,
@@ -66,19 +66,11 @@ COMMAND = EpisodeCommand(owner="industrial site", add_arguments=add_arguments, a
 
 def speed_scenarios(n_days: int, seeds: Sequence[int]) -> list[Any]:
     """Industrial episodes: the env's default episode for ``n_days == 7``, else ``n_days`` from 1 January."""
-    import gymnasium as gym
     import numpy as np
 
-    import batterygym  # noqa: F401 - registers the ids
     from batterygym.core.industrial_generator import IndustrialSiteConfig, generate_industrial
-    from batterygym.settings import SETTINGS
 
     if n_days == DEFAULT_DAYS:
-        env = gym.make(SETTINGS["industrial"].env_id).unwrapped
-        out = []
-        for s in seeds:
-            env.reset(seed=s)
-            out.append(env.scenario)
-        return out
+        return env_scenarios("industrial", seeds)
     cfg = IndustrialSiteConfig(n_days=n_days, random_start=False)
     return [generate_industrial(np.random.default_rng(s), cfg) for s in seeds]

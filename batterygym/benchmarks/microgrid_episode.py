@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from batterygym.benchmarks.episode_adapter import EpisodeAdapter, EpisodeCommand
+from batterygym.benchmarks.episode_adapter import EpisodeAdapter, EpisodeCommand, env_scenarios
 
 EXAMPLES = """\
   batterygym solve microgrid --seed 3 --off-grid --plot microgrid.png
@@ -115,14 +115,4 @@ COMMAND = EpisodeCommand(owner="microgrid", add_arguments=add_arguments, adapter
 
 def speed_scenarios(n_days: int, seeds: Sequence[int]) -> list[Any]:
     """MicrogridBSS episodes of ``n_days`` as the env draws them (``n_days == 1``: its default day)."""
-    import gymnasium as gym
-
-    import batterygym  # noqa: F401 - registers the ids
-    from batterygym.settings import SETTINGS
-
-    env = gym.make(SETTINGS["microgrid"].env_id, n_days=n_days, max_episode_steps=24 * n_days).unwrapped
-    out = []
-    for s in seeds:
-        env.reset(seed=s)
-        out.append(env.scenario)
-    return out
+    return env_scenarios("microgrid", seeds, n_days=n_days)

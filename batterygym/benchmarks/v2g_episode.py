@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from batterygym.benchmarks.episode_adapter import EpisodeAdapter, EpisodeCommand, refuse
+from batterygym.benchmarks.episode_adapter import EpisodeAdapter, EpisodeCommand, env_scenarios, refuse
 
 EXAMPLES = """\
   batterygym solve v2g --days 92 --plot v2g.png     # the source's quarter, 100 EVs
@@ -109,17 +109,8 @@ COMMAND = EpisodeCommand(owner="v2g", add_arguments=add_arguments, adapter=adapt
 
 def speed_scenarios(n_days: int, seeds: Sequence[int]) -> list[Any]:
     """V2G episodes of 100 EVs: the env's default day for ``n_days == 1``, else the source's quarter from 1 August."""
-    import gymnasium as gym
-
-    import batterygym  # noqa: F401 - registers the ids
     from batterygym.core.v2g_generator import generate_quarter
-    from batterygym.settings import SETTINGS
 
     if n_days == 1:
-        env = gym.make(SETTINGS["v2g"].env_id).unwrapped
-        out = []
-        for s in seeds:
-            env.reset(seed=s)
-            out.append(env.scenario)
-        return out
+        return env_scenarios("v2g", seeds)
     return [generate_quarter(seed=s, n_days=n_days) for s in seeds]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 
 def check_env_args(env: Any, scenario: Any, scenario_cls: type, lookahead: Any, render_mode: Any,
                    options: dict[str, Any], what: str) -> None:
@@ -20,6 +22,18 @@ def check_env_args(env: Any, scenario: Any, scenario_cls: type, lookahead: Any, 
         name = scenario_cls.__name__
         article = "an" if name[0] in "AEIOU" else "a"
         raise ValueError(f"scenario must be {article} {name}, got {type(scenario).__name__}")
+
+
+def action_values(action: Any, shape: tuple[int, ...], layout: str) -> list[float]:
+    """A step's action as plain floats (what the core steps read), refusing another shape (``layout`` says
+    what the values are) and NaN or inf."""
+    a = action if isinstance(action, np.ndarray) else np.asarray(action, dtype=np.float64)
+    if a.shape != shape:
+        raise ValueError(f"action must have shape {shape}: {layout}, got shape {a.shape}")
+    values = a.tolist()
+    if not math.isfinite(sum(values)):  # a NaN or an inf somewhere (or finite values summing beyond float range)
+        raise_non_finite(values)
+    return values
 
 
 def raise_non_finite(values: list[float]) -> None:

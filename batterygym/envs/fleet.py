@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any
 
 import gymnasium as gym
@@ -11,7 +10,7 @@ from gymnasium import spaces
 
 from batterygym.core.fleet import EUR_PER_MWH_TO_KWH, UP, FleetScenario, FleetState, idle_rewards
 from batterygym.core.fleet_generator import FleetConfig, fixed_layout, generate_fleet
-from batterygym.envs._args import check_env_args, check_reset_args, raise_non_finite
+from batterygym.envs._args import action_values, check_env_args, check_reset_args
 
 N_TIME = 3  # hour sin/cos, episode progress
 
@@ -214,21 +213,18 @@ class FleetEnv(gym.Env[np.ndarray, np.ndarray]):
         return obs
 
     # ------------------------------------------------------------------ dynamics
+    @functools.cached_property
+    def _action_layout(self) -> str:
+        n, k = self.n_assets, self.n_markets
+        return f"{n * k} values ({n} assets x {k} markets, asset-major)"
+
     def step(self, action: np.ndarray):
         f = self.fleet
         if f is None:
             raise RuntimeError("call reset() before step()")
         if f.t >= f.s.n_steps:
             raise RuntimeError("the episode has ended; call reset()")
-        a = action if isinstance(action, np.ndarray) else np.asarray(action, dtype=np.float64)
-        if a.shape != self.action_space.shape:
-            n, k = self.n_assets, self.n_markets
-            raise ValueError(f"action must have shape {self.action_space.shape}: {n * k} values ({n} assets x {k} "
-                             f"markets, asset-major), got shape {a.shape}")
-        shares = a.tolist()
-        total = sum(shares)
-        if not math.isfinite(total):  # a NaN or an inf somewhere (or finite values summing beyond float range)
-            raise_non_finite(shares)
+        shares = action_values(action, self.action_space.shape, self._action_layout)
         out = f.step(shares)
         reward = out.revenue_eur - out.degradation_eur + out.terminal_eur
         info = {

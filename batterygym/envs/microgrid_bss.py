@@ -3,7 +3,6 @@ second-life storage (Marchesano et al. 2023)."""
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any
 
 import gymnasium as gym
@@ -13,7 +12,7 @@ from gymnasium import spaces
 from batterygym.core.microgrid import MicrogridScenario, idle_rewards
 from batterygym.core.microgrid_generator import MicrogridConfig, fixed_storage, generate_microgrid
 from batterygym.core.microgrid_state import MicrogridState
-from batterygym.envs._args import check_env_args, check_reset_args, raise_non_finite
+from batterygym.envs._args import action_values, check_env_args, check_reset_args
 
 N_TIME = 3  # hour sin/cos, episode progress
 
@@ -262,22 +261,18 @@ class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
         return obs
 
     # ------------------------------------------------------------------ dynamics
+    @functools.cached_property
+    def _action_layout(self) -> str:
+        s, k = self.n_slots, self.n_storage
+        return f"{s + k} values ({s} slots + {k} storage packs)"
+
     def step(self, action: np.ndarray):
         g = self.grid
         if g is None:
             raise RuntimeError("call reset() before step()")
         if g.t >= g.s.n_steps:
             raise RuntimeError("the episode has ended; call reset()")
-        arr = action if isinstance(action, np.ndarray) else np.asarray(action, dtype=np.float64)
-        if arr.shape != self.action_space.shape:
-            s, k = self.n_slots, self.n_storage
-            raise ValueError(f"action must have shape {self.action_space.shape}: {s + k} values ({s} slots + {k} "
-                             f"storage packs), got shape {arr.shape}")
-        a = arr.tolist()
-        total = sum(a)
-        if not math.isfinite(total):  # a NaN or an inf somewhere (or finite values summing beyond float range)
-            raise_non_finite(a)
-        out = g.step(a)
+        out = g.step(action_values(action, self.action_space.shape, self._action_layout))
         info = {
             "served": out.served, "lost": out.lost, "station_kw": out.station_kw, "storage_kw": out.storage_kw,
             "grid_kw": out.grid_kw, "unserved_kw": out.unserved_kw, "curtailed_kw": out.curtailed_kw,
