@@ -23,6 +23,9 @@ COMMANDS = {
                 "a microgrid's second-life packs per category"),
     ("lifetime",): ("batterygym.benchmarks.economics_cli:LIFETIME",
                     "Life of the pack under throughput caps: cycles, fade, years to end of life, NPV"),
+    ("economics",): ("batterygym.benchmarks.microgrid_economics",
+                     "A year of the BSS microgrid, integrated and standalone: capex, cash flows, payback, NPV, "
+                     "IRR, shares, the packs' life cycle"),
     ("sweep",): ("batterygym.benchmarks.economics_cli:SWEEP",
                  "Re-solve for each value of a parameter; the break-even tariff spread or pack price"),
 }

@@ -21,7 +21,7 @@ from batterygym.benchmarks.site_options import (
     industrial_scenario,
     industrial_site,
 )
-from batterygym.core.finance import Finance
+from batterygym.core.finance import MICROGRID_FIELDS, Finance
 
 FINANCE_HELP = {
     "pack_price_eur_per_kwh": "second-life pack price per kWh of remaining capacity",
@@ -31,6 +31,11 @@ FINANCE_HELP = {
     "discount_rate": "real discount rate per year, in (-1, 1)",
     "horizon_years": "analysis horizon in years",
     "salvage_share": "value recovered at the horizon, share of capex",
+    "pv_eur_per_kw": "PV installed cost per kWp",
+    "wind_eur_per_kw": "wind installed cost per kW",
+    "station_fixed_eur": "the swap station's fixed cost (robot, building, works)",
+    "charger_eur_per_kw": "station chargers per kW of 1C charging",
+    "new_pack_eur_per_kwh": "a new station pack per kWh (also each replacement)",
 }
 
 
@@ -45,7 +50,8 @@ def add_common(parser: argparse.ArgumentParser, settings: tuple[str, ...] = ("in
     fin = parser.add_argument_group("finance (defaults and sources: batterygym.core.finance.Finance)")
     defaults = Finance()
     for f in fields(Finance):
-        if f.name == "pack_price_eur_per_kwh":  # a site option already: it sets the wear cost too
+        # a site option already (it sets the wear cost too), or read by the microgrid's capex only
+        if f.name == "pack_price_eur_per_kwh" or f.name in MICROGRID_FIELDS:
             continue
         fin.add_argument(f"--{f.name.replace('_', '-')}", type=float, default=None, metavar="X",
                          help=f"{FINANCE_HELP[f.name]} (default: {getattr(defaults, f.name):g})")
@@ -55,7 +61,7 @@ def add_common(parser: argparse.ArgumentParser, settings: tuple[str, ...] = ("in
 
 
 def finance_of(args: argparse.Namespace) -> Finance:
-    given = {f.name: getattr(args, f.name) for f in fields(Finance) if getattr(args, f.name) is not None}
+    given = {f.name: getattr(args, f.name) for f in fields(Finance) if getattr(args, f.name, None) is not None}
     if "pack_price_eur_per_kwh" in given:
         given["pack_price_eur_per_kwh"] = industrial_site(args)["pack_price_eur_per_kwh"]
     try:

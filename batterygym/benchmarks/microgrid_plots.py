@@ -59,3 +59,52 @@ def plot_microgrid(schedules: dict[str, pd.DataFrame], path: str | os.PathLike[s
         date_axis(ax2)
     longest = max(len(df) for df in schedules.values())
     return finish(fig, axes, path, title, ("kW", "swaps per hour"), longest > 24 * max_days, max_days)
+
+
+def plot_economics(results: dict[str, dict], runs: dict[str, object], path: str | os.PathLike[str]) -> Path:
+    """Save the economics figure: left, each mode's cumulative cash flow by year (``results[mode]``:
+    :func:`~batterygym.benchmarks.microgrid_year.appraise_year`); right, the packs' SoH over the run
+    (``runs[mode]``: a :class:`~batterygym.benchmarks.microgrid_year.YearRun`), the station's mean and
+    lowest slot and every storage place, with the first- and second-life thresholds. Returns the path."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    if not results:
+        raise ValueError("plot_economics needs at least one mode, got none")
+    path = Path(path)
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax, ax2 = fig.subplots(1, 2)
+    for mode, r in results.items():
+        cum = np.cumsum(r["cash_flows_eur"]) / 1e6
+        ax.plot(np.arange(cum.size), cum, marker="o", ms=3, label=f"{mode} (payback {_years(r)})")
+    ax.axhline(0.0, color="black", lw=0.8)
+    ax.set_xlabel("year")
+    ax.set_ylabel("cumulative cash flow (M EUR)")
+    ax.set_title("cash flow")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    for i, (mode, run) in enumerate(runs.items()):
+        days = np.arange(run.station_soh.shape[0])
+        color = f"C{i}"
+        ax2.plot(days, run.station_soh.mean(axis=1), color=color, lw=1.5, label=f"{mode}: station mean")
+        ax2.plot(days, run.station_soh.min(axis=1), color=color, lw=0.8, ls=":", label=f"{mode}: station lowest")
+        if run.storage_soh.shape[1] and i == 0:
+            for k in range(run.storage_soh.shape[1]):
+                ax2.plot(days, run.storage_soh[:, k], color="tab:purple", lw=0.8,
+                         label="storage places" if k == 0 else None)
+    for level in (0.8, 0.6):
+        ax2.axhline(level, color="gray", lw=0.8, ls="--")
+    ax2.set_xlabel("day")
+    ax2.set_ylabel("state of health")
+    ax2.set_title("packs' state of health")
+    ax2.grid(alpha=0.3)
+    ax2.legend(fontsize=7)
+    fig.suptitle("Battery swapping station: integrated with the microgrid and standalone")
+    fig.savefig(path)
+    return path
+
+
+def _years(r: dict) -> str:
+    p = r.get("simple_payback_years")
+    return "never" if p is None else f"{p:.1f} y"

@@ -1,4 +1,5 @@
-"""The suite's finance: capex of a second-life battery, discounting, NPV/IRR/paybacks, LCOS and one appraisal.
+"""The suite's finance: capex of a second-life battery or of a BSS microgrid, discounting, NPV/IRR/paybacks, LCOS
+and one appraisal.
 
 Years are whole accounting years: year 0 carries the capex, years 1..n the net savings. Fractional
 project lives are allowed; the last year then carries the matching share of a year's net saving.
@@ -24,7 +25,8 @@ def _check_rate(name: str, rate: float) -> None:
 
 @dataclass(frozen=True)
 class Finance:
-    """Cost and discounting assumptions of a second-life battery project (EUR, real terms).
+    """Cost and discounting assumptions of a storage project (EUR, real terms): a second-life battery, or a
+    battery swapping station with its microgrid (:meth:`microgrid_capex`).
 
     Defaults and sources ([lit] = typical literature value, [assume] = our choice):
 
@@ -37,6 +39,23 @@ class Finance:
     - ``discount_rate`` 7 % real per year [assume]; must be in (-1, 1).
     - ``horizon_years`` 10 years [lit]: NREL Battery Second Use work expects ~10 more years of service.
     - ``salvage_share`` 0 (nothing recovered at the end) [assume]; in [0, 1].
+
+    The microgrid's plants and station (:data:`MICROGRID_FIELDS`; USD converted at the ECB's 2021 average,
+    0.845 EUR/USD):
+
+    - ``pv_eur_per_kw`` 724 EUR/kW [lit]: 857 USD/kW, the global weighted-average total installed cost of
+      utility-scale PV in 2021 (IRENA, "Renewable Power Generation Costs in 2021", 2022).
+    - ``wind_eur_per_kw`` 1,120 EUR/kW [lit]: 1,325 USD/kW, onshore wind in 2021 (same report).
+    - ``station_fixed_eur`` 150,000 EUR [assume]: the swapping robot, building and grid works of a 12-slot
+      station; a NIO second-generation station (13 packs, its chargers included) cost about 3 M RMB,
+      0.38 M EUR (42how.com, 2023-03-29), so what is left once chargers and packs are priced below.
+    - ``charger_eur_per_kw`` 200 EUR/kW of the slots' 1C charging [assume]: station-side AC/DC converters,
+      without the dispensers and customer interface of a public fast charger.
+    - ``new_pack_eur_per_kwh`` 128 EUR/kWh [lit]: a new EV pack, 139 USD/kWh, the 2023 volume-weighted
+      average in BloombergNEF's battery price survey (at 0.92 EUR/USD, 2023). It prices the station's packs
+      and every pack bought to replace one retired at the end of its first life.
+    - The second-life storage: ``pack_price_eur_per_kwh`` per kWh remaining, ``power_price_eur_per_kw`` and
+      ``fixed_cost_eur``, as for the second-life battery above; ``om_share_per_year`` of the whole capex.
     """
 
     pack_price_eur_per_kwh: float = 80.0
@@ -46,9 +65,15 @@ class Finance:
     discount_rate: float = 0.07
     horizon_years: float = 10.0
     salvage_share: float = 0.0
+    pv_eur_per_kw: float = 724.0
+    wind_eur_per_kw: float = 1_120.0
+    station_fixed_eur: float = 150_000.0
+    charger_eur_per_kw: float = 200.0
+    new_pack_eur_per_kwh: float = 128.0
 
     def __post_init__(self) -> None:
-        for name in ("pack_price_eur_per_kwh", "power_price_eur_per_kw", "fixed_cost_eur", "om_share_per_year"):
+        for name in ("pack_price_eur_per_kwh", "power_price_eur_per_kw", "fixed_cost_eur", "om_share_per_year",
+                     *MICROGRID_FIELDS):
             check_nonnegative(name, getattr(self, name))
         check_finite("discount_rate", self.discount_rate)
         if not -1.0 < self.discount_rate < 1.0:
@@ -71,6 +96,25 @@ class Finance:
             + self.power_price_eur_per_kw * power_kw
             + self.fixed_cost_eur
         )
+
+
+    def microgrid_capex(self, *, pv_kwp: float, wind_kw: float, charger_kw: float, station_pack_kwh: float,
+                        storage_remaining_kwh: float, storage_kw: float) -> dict[str, float]:
+        """Up-front cost (EUR) of a battery swapping station and its microgrid, by item: PV, wind, the station
+        (fixed part, chargers, new packs) and the second-life storage (:meth:`capex` of its packs)."""
+        for name, v in (("pv_kwp", pv_kwp), ("wind_kw", wind_kw), ("charger_kw", charger_kw),
+                        ("station_pack_kwh", station_pack_kwh), ("storage_remaining_kwh", storage_remaining_kwh),
+                        ("storage_kw", storage_kw)):
+            check_nonnegative(name, v)
+        return {"pv_eur": self.pv_eur_per_kw * pv_kwp, "wind_eur": self.wind_eur_per_kw * wind_kw,
+                "station_eur": self.station_fixed_eur, "chargers_eur": self.charger_eur_per_kw * charger_kw,
+                "station_packs_eur": self.new_pack_eur_per_kwh * station_pack_kwh,
+                "storage_eur": self.capex(storage_remaining_kwh, storage_kw, 1.0)}
+
+
+# the fields only the microgrid's capex reads
+MICROGRID_FIELDS = ("pv_eur_per_kw", "wind_eur_per_kw", "station_fixed_eur", "charger_eur_per_kw",
+                    "new_pack_eur_per_kwh")
 
 
 def annuity_factor(rate: float, years: float) -> float:
