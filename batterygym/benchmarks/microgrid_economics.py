@@ -20,7 +20,7 @@ from batterygym.benchmarks.site_options import check_output_paths
 from batterygym.core.finance import Finance
 
 # env keywords the command sets (each an option), and the life-cycle assumptions
-CONFIG_OPTIONS = ("pv_kwp", "wind_rated_kw", "load_peak_kw", "swaps_per_day", "n_storage", "storage_kwh",
+CONFIG_OPTIONS = ("pv_kwp", "wind_rated_kw", "load_peak_kw", "swaps_per_day", "n_storage", "storage_kwh", "storage_kw",
                   "storage_price_eur_per_kwh", "layout_seed")
 INTEGER_OPTIONS = ("n_storage", "layout_seed")
 LIFE_OPTIONS = ("station_cycle_life", "storage_cycle_life")
