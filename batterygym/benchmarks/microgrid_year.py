@@ -111,7 +111,7 @@ def run_year(cfg: MicrogridConfig, *, days: int = 365, policy: str = "rule", dis
     price = cfg.storage_price_eur_per_kwh
     seeds = np.random.SeedSequence(seed).spawn(days + 1)
     first = generate_microgrid(np.random.default_rng(seeds[1]), cfg, fixed_storage(cfg))
-    state: PackLife = start_life(first, life, np.random.default_rng(seeds[0]), price)
+    state: PackLife = start_life(first, np.random.default_rng(seeds[0]), life, price)
     n_places = state.places
     station_soh = [np.array(state.slot_soh)]
     storage_soh = [_places(state)]
@@ -132,7 +132,7 @@ def run_year(cfg: MicrogridConfig, *, days: int = 365, policy: str = "rule", dis
                 unproven += 1
                 worst_gap = max(worst_gap, float(plan.mip_gap))
         spent = state.counts.depleted
-        state = end_of_day(s, state, schedule, life, price)
+        state = end_of_day(s, state, schedule)
         depletion_days += [d] * (state.counts.depleted - spent)
         station_soh.append(np.array(state.slot_soh))
         storage_soh.append(_places(state, n_places))

@@ -13,9 +13,9 @@ module carries the packs' state to the next day's scenario and applies the life-
 - *Storage packs* are second-life :class:`~batterygym.core.battery.BatteryParams`: they fade with
   throughput inside the day, in the env and in the MILP alike (the shared battery equations), by
   ``(first_life_end - second_life_end) / storage_cycle_life`` per equivalent full cycle.
-- *Between days*, a pack leaves before any day in which it could cross its threshold: a station pack
-  whose SoH could fall below ``first_life_end`` in a day of full-rate charging retires, and a new pack
-  (full, SoH 1) takes its slot; the retired pack waits on the shelf. A storage pack that could fall below
+- *Between days* (episodes), a pack leaves before any episode in which it could cross its threshold: a
+  station pack whose SoH could fall below ``first_life_end`` in an episode of full-rate charging retires,
+  and a new pack (full, SoH 1) takes its slot; the retired pack waits on the shelf. A storage pack that could fall below
   ``second_life_end`` is spent (*depleted*) and leaves its place; a pack from the shelf takes the place
   (*transferred*, at the storage's lowest SoC). So no pack's SoH is ever below its threshold, and the
   counts add up: ``storage in service = initial + transferred - depleted`` and
@@ -27,6 +27,7 @@ The storage's discharge order (uniform or uneven wear) is the rule policy's
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,6 +101,8 @@ class PackLife:
     places: int  # the storage's places (packs in service plus empty places)
     template: BatteryParams | None  # the storage's C-rate, SoC window and efficiencies, for transferred packs
     counts: LifeCounts = LifeCounts()
+    params: LifeParams = LifeParams()
+    storage_price_eur_per_kwh: float = 80.0  # prices a transferred pack's wear (its remaining throughput)
 
 
 def storage_pack(capacity_kwh: float, soh: float, soc: float, like: BatteryParams, p: LifeParams,
@@ -115,20 +118,26 @@ def storage_pack(capacity_kwh: float, soh: float, soc: float, like: BatteryParam
         max_cycles_per_day=None)
 
 
-def start_life(s: MicrogridScenario, p: LifeParams, rng: np.random.Generator,
-               storage_price_eur_per_kwh: float) -> PackLife:
+def start_life(s: MicrogridScenario, rng: np.random.Generator, p: LifeParams | None = None,
+               storage_price_eur_per_kwh: float = 80.0) -> PackLife:
     """The run's first state: the scenario's slot energies and storage packs (rebuilt with the constant
     fade at their SoH), station SoH drawn uniformly in ``[station_soh_min, station_soh_max]``."""
+    p = p or LifeParams()
     soh = rng.uniform(p.station_soh_min, p.station_soh_max, s.n_slots)
     storage = tuple(storage_pack(b.capacity_kwh, b.soh0, b.soc0, b, p, storage_price_eur_per_kwh)
                     for b in s.storage if b.soh0 > p.second_life_end)
     life = PackLife(tuple(soh.tolist()), tuple(s.slot_e0_kwh.tolist()), storage, (), s.n_storage,
-                    s.storage[0] if s.storage else None, LifeCounts(depleted=s.n_storage - len(storage)))
-    return _replace_worn(life, s, p, storage_price_eur_per_kwh)
+                    s.storage[0] if s.storage else None, LifeCounts(depleted=s.n_storage - len(storage)), p,
+                    storage_price_eur_per_kwh)
+    return _replace_worn(life, s)
 
 
 def day_scenario(s: MicrogridScenario, life: PackLife) -> MicrogridScenario:
     """The day's drawn scenario started from the carried packs: slot energies and the storage in service."""
+    if not isinstance(life, PackLife):
+        raise ValueError(f"packs must be a PackLife (batterygym.core.microgrid_life), got {type(life).__name__}")
+    if len(life.slot_soh) != s.n_slots:
+        raise ValueError(f"packs holds {len(life.slot_soh)} station slots, the scenario {s.n_slots}")
     return dataclasses.replace(s, slot_e0_kwh=np.array(life.slot_energy_kwh), storage=life.storage)
 
 
@@ -138,44 +147,53 @@ def station_soh(s: MicrogridScenario, slot_soh0: np.ndarray, charge_kw: np.ndarr
     return np.asarray(slot_soh0)[None, :] - np.cumsum(charge_kw * (s.pack_eta * DT_H), axis=0) * fade[None, :]
 
 
-def end_of_day(s: MicrogridScenario, life: PackLife, schedule: pd.DataFrame, p: LifeParams,
-               storage_price_eur_per_kwh: float) -> PackLife:
-    """The state after the day ``s`` ran as ``schedule`` (a :func:`~batterygym.core.microgrid.simulate`
-    record), with the packs that could cross their threshold the next day replaced."""
+def end_of_day(s: MicrogridScenario, life: PackLife, schedule: pd.DataFrame) -> PackLife:
+    """The state after the episode ``s`` ran as ``schedule`` (a :func:`~batterygym.core.microgrid.simulate`
+    record), with the packs that could cross their threshold in the next one replaced."""
     charge = schedule[[f"charge_kw:{n}" for n in s.slot_names]].to_numpy()
-    soh = station_soh(s, np.array(life.slot_soh), charge, p)[-1]
     energy = schedule[[f"energy_kwh:{n}" for n in s.slot_names]].to_numpy()[-1]
+    return advance(s, life, charge.sum(axis=0) * DT_H, energy,
+                   [float(schedule[f"storage_kwh:s{k}"].iloc[-1]) for k in range(s.n_storage)],
+                   [float(schedule[f"soh:s{k}"].iloc[-1]) for k in range(s.n_storage)])
+
+
+def advance(s: MicrogridScenario, life: PackLife, charged_kwh: Sequence[float], slot_energy_kwh: Sequence[float],
+            storage_kwh: Sequence[float], storage_soh: Sequence[float]) -> PackLife:
+    """The state after the episode ``s``, from its totals: each slot's energy drawn (kWh, before the
+    efficiency), and the slots' and storage packs' energy and the storage's SoH at its end."""
+    p = life.params
+    fade = [p.station_fade_per_kwh(q) * s.pack_eta for q in s.slot_pack_kwh]
+    soh = [h - f * c for h, f, c in zip(life.slot_soh, fade, charged_kwh, strict=True)]
     storage = []
-    for k, b in enumerate(s.storage):
-        h = float(schedule[f"soh:s{k}"].iloc[-1])
-        e = float(schedule[f"storage_kwh:s{k}"].iloc[-1])
+    for b, e, h in zip(s.storage, storage_kwh, storage_soh, strict=True):
         soc = min(max(e / (h * b.capacity_kwh), b.soc_min), b.soc_max)  # within rounding of its window
         storage.append(b.with_state(soc, h))
-    life = dataclasses.replace(life, slot_soh=tuple(soh.tolist()), slot_energy_kwh=tuple(energy.tolist()),
+    life = dataclasses.replace(life, slot_soh=tuple(soh), slot_energy_kwh=tuple(float(e) for e in slot_energy_kwh),
                                storage=tuple(storage))
-    return _replace_worn(life, s, p, storage_price_eur_per_kwh)
+    return _replace_worn(life, s)
 
 
-def day_max_fade(b: BatteryParams) -> float:
-    """The most SoH a storage pack can lose in a day: its larger rating for 24 hours, in cycles."""
-    return b.fade_per_cycle * 24.0 * DT_H * max(b.p_charge_kw, b.p_discharge_kw) / (2.0 * b.capacity_kwh)
+def max_fade(b: BatteryParams, hours: float) -> float:
+    """The most SoH a storage pack can lose in ``hours``: its larger rating all along, in cycles."""
+    return b.fade_per_cycle * hours * max(b.p_charge_kw, b.p_discharge_kw) / (2.0 * b.capacity_kwh)
 
 
-def _replace_worn(life: PackLife, s: MicrogridScenario, p: LifeParams, price: float) -> PackLife:
-    """Retire the station packs and spend the storage packs that could cross their threshold in a day; move
-    retired packs from the shelf into empty storage places."""
+def _replace_worn(life: PackLife, s: MicrogridScenario) -> PackLife:
+    """Retire the station packs and spend the storage packs that could cross their threshold in an episode as
+    long as ``s``; move retired packs from the shelf into empty storage places."""
+    p, price, hours = life.params, life.storage_price_eur_per_kwh, s.n_steps * DT_H
     c = life.counts
     soh, energy = list(life.slot_soh), list(life.slot_energy_kwh)
     shelf = list(life.shelf)
     retired, bought = 0, 0.0
     for j, q in enumerate(s.slot_pack_kwh):
-        worst = p.station_fade_per_kwh(q) * s.pack_eta * 24.0 * DT_H * s.slot_max_kw[j]
+        worst = p.station_fade_per_kwh(q) * s.pack_eta * hours * s.slot_max_kw[j]
         if soh[j] - worst < p.first_life_end:
             shelf.append((s.slot_category[j], soh[j]))
             soh[j], energy[j] = 1.0, q  # a new pack, delivered full
             retired += 1
             bought += q
-    keep = [b for b in life.storage if b.soh0 - day_max_fade(b) >= p.second_life_end]
+    keep = [b for b in life.storage if b.soh0 - max_fade(b, hours) >= p.second_life_end]
     depleted = len(life.storage) - len(keep)
     transferred = 0
     while shelf and len(keep) < life.places and life.template is not None:
@@ -184,13 +202,14 @@ def _replace_worn(life: PackLife, s: MicrogridScenario, p: LifeParams, price: fl
         transferred += 1
     counts = LifeCounts(c.retired + retired, c.transferred + transferred, c.depleted + depleted,
                         c.empty_place_days + (life.places - len(keep)), c.bought_kwh + bought)
-    return PackLife(tuple(soh), tuple(energy), tuple(keep), tuple(shelf), life.places, life.template, counts)
+    return dataclasses.replace(life, slot_soh=tuple(soh), slot_energy_kwh=tuple(energy), storage=tuple(keep),
+                               shelf=tuple(shelf), counts=counts)
 
 
-def check_life(life: PackLife, initial_storage: int, p: LifeParams) -> None:
+def check_life(life: PackLife, initial_storage: int) -> None:
     """The invariants every state keeps (raises AssertionError): SoH at or above each pack's threshold,
     places respected, and the counts adding up."""
-    c = life.counts
+    c, p = life.counts, life.params
     assert all(h >= p.first_life_end for h in life.slot_soh), life.slot_soh
     assert all(b.soh0 >= p.second_life_end for b in life.storage), [b.soh0 for b in life.storage]
     assert len(life.storage) <= life.places

@@ -9,8 +9,9 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from batterygym.core.microgrid import MicrogridScenario, idle_rewards
+from batterygym.core.microgrid import DT_H, MicrogridScenario, idle_rewards
 from batterygym.core.microgrid_generator import MicrogridConfig, fixed_storage, generate_microgrid
+from batterygym.core.microgrid_life import PackLife, advance, day_scenario
 from batterygym.core.microgrid_state import MicrogridState
 from batterygym.envs._args import action_values, check_env_args, check_reset_args
 
@@ -176,6 +177,12 @@ class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
     `batterygym.core.microgrid_generator.MicrogridConfig` (`n_days`, `off_grid`, `n_packs`,
     `swaps_per_day`, `layout_seed`, ...), plain values so the spec stays JSON-clean.
 
+    `reset(options={"packs": life})` starts the episode from carried packs (a
+    `batterygym.core.microgrid_life.PackLife`: slot energies, station SoH, the storage in service); the last
+    step's `info["packs"]` is then the state the next episode starts from, with the life cycle applied
+    (station packs retired at SoH 0.8 and replaced, storage packs spent at 0.6, retired packs transferred):
+    `start_life(env.unwrapped.scenario, rng)` after a first reset gives the first state.
+
     ## Version History
 
     * v0: the id registers no `max_episode_steps`: the episode ends (`terminated`) after the scenario's
@@ -189,6 +196,8 @@ class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
     * v0, standalone station: `pv_kwp`, `wind_rated_kw` and `load_peak_kw` may be 0, so
       `gym.make(id, pv_kwp=0, wind_rated_kw=0, n_storage=0, load_peak_kw=0)` is the station alone, buying
       all its energy from the grid (its renewable and load observations are then 0).
+    * v0, battery life cycle: the `packs` reset option carries the packs from one episode to the next
+      (`batterygym economics microgrid` runs a year of days this way); without it nothing changes.
     """
 
     metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}
@@ -208,6 +217,7 @@ class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
         self._n_state = spec.n_state
         self.scenario: MicrogridScenario | None = None
         self.grid: MicrogridState | None = None
+        self._packs: PackLife | None = None
 
     # ------------------------------------------------------------------ episode set-up
     def _exogenous(self, s: MicrogridScenario) -> np.ndarray:
@@ -224,9 +234,17 @@ class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
         return x
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        check_reset_args(seed, options)
+        check_reset_args(seed, options, known=("packs",))
         super().reset(seed=seed)
         s = self.fixed_scenario or generate_microgrid(self.np_random, self.config, self._storage)
+        packs = (options or {}).get("packs")
+        self._packs = packs
+        if packs is not None:
+            s = day_scenario(s, packs)
+            if s.n_storage != self.n_storage:
+                raise ValueError(f"packs has {s.n_storage} storage pack(s) in service, the env's spaces "
+                                 f"{self.n_storage}: an empty storage place cannot enter these spaces")
+            self._charged = [0.0] * s.n_slots
         if s is not self.scenario:
             self._x = self._exogenous(s)
             self.scenario = s
@@ -273,6 +291,7 @@ class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
         if g.t >= g.s.n_steps:
             raise RuntimeError("the episode has ended; call reset()")
         out = g.step(action_values(action, self.action_space.shape, self._action_layout))
+        done = g.t >= g.s.n_steps
         info = {
             "served": out.served, "lost": out.lost, "station_kw": out.station_kw, "storage_kw": out.storage_kw,
             "grid_kw": out.grid_kw, "unserved_kw": out.unserved_kw, "curtailed_kw": out.curtailed_kw,
@@ -282,9 +301,13 @@ class MicrogridBSSEnv(gym.Env[np.ndarray, np.ndarray]):
             "pack_wear_eur": out.pack_wear_eur, "fast_charge_eur": out.fast_charge_eur,
             "storage_wear_eur": out.storage_wear_eur, "terminal_eur": out.terminal_eur,
         }
+        if self._packs is not None:
+            self._charged = [c + p * DT_H for c, p in zip(self._charged, out.station_kw, strict=True)]
+            if done:
+                info["packs"] = advance(g.s, self._packs, self._charged, g.energy_kwh, g.storage_kwh, g.soh)
         if self.render_mode == "human":
             print(self._text(out))
-        return self._obs(), float(out.reward), g.t >= g.s.n_steps, False, info
+        return self._obs(), float(out.reward), done, False, info
 
     def idle_rewards(self) -> np.ndarray:
         """Per step, the reward the idle (zero) action earns in the current episode (core, from the scenario)."""
