@@ -124,3 +124,57 @@ def test_no_slot_falls_below_its_energy_floor(kwargs):
     r = min(range(s.n_requests), key=lambda i: s.requests[i].energy_kwh)
     j = s.category_slots[s.requests[r].category][0]
     assert low[s.requests[r].hour + 1, j] == min(s.requests[r].energy_kwh, s.slot_e0_kwh[j])
+
+
+def brute_force(s: MicrogridScenario, levels: int = 2) -> float:
+    """The best money over every action schedule with slot shares on a grid (storage idle), by the env."""
+    import itertools
+
+    grid = np.linspace(0.0, 1.0, levels)
+    best = -np.inf
+    for combo in itertools.product(grid, repeat=s.n_steps * s.n_slots):
+        a = np.zeros((s.n_steps, s.action_dim))
+        a[:, :s.n_slots] = np.array(combo).reshape(s.n_steps, s.n_slots)
+        best = max(best, float(simulate(s, a)["reward"].sum()))
+    return best
+
+
+def test_pack_cycles_equal_the_slot_model_and_beat_a_brute_force():
+    """Both formulations (the packs as units, the slots as units) give the same optimum, and no schedule
+    of the env on a grid of shares beats it."""
+    # two slots (one starts not full), three requests; a share of 1 fills a pack within the hour
+    s = tiny(slot_e0_kwh=np.array([20.0, 6.0]), n_packs=(2,), swap_hour=np.array([0, 1, 2]),
+             swap_category=np.array([0, 0, 0]), swap_soc=np.array([0.3, 0.25, 0.4]))
+    cyc, slots = solve(s, model="cycles"), solve(s, model="slots")
+    assert cyc.details["pack_cycles"] == 1.0 and slots.details["pack_cycles"] == 0.0
+    assert cyc.details["milp_objective"] == pytest.approx(slots.details["milp_objective"], rel=1e-9, abs=1e-9)
+    assert cyc.objective == pytest.approx(slots.objective, rel=1e-7)
+    assert brute_force(s) <= cyc.objective + 1e-9
+
+
+@pytest.mark.parametrize("kwargs,seed", [(dict(), 0), (dict(off_grid=True), 2),
+                                         (dict(n_days=2, swaps_per_day=16.0, n_packs=(2, 1, 1, 1), n_storage=1), 3)])
+def test_pack_cycles_and_slots_reach_the_same_optimum(kwargs, seed):
+    env = gym.make("batterygym/MicrogridBSS-v0", max_episode_steps=24 * kwargs.get("n_days", 1), **kwargs)
+    env.reset(seed=seed)
+    s = env.unwrapped.scenario
+    cyc, slots = solve(s, model="cycles"), solve(s, model="slots")
+    assert cyc.status == slots.status == "optimal"
+    # each is optimal to its gap (1e-7): the same optimum
+    assert cyc.details["milp_objective"] == pytest.approx(slots.details["milp_objective"], rel=3e-7)
+    # both replay in the env to their own value (the float32 actions round at the 1e-8 level)
+    for plan in (cyc, slots):
+        assert replay(env, plan.actions, seed)[0] == pytest.approx(plan.details["milp_objective"], rel=1e-7)
+
+
+def test_pack_cycle_schedule_follows_the_envs_slot_order():
+    """The pack schedule written in slots: requests take the lowest full slots, as the env serves them."""
+    s = tiny()
+    plan = solve(s, model="cycles")
+    state = MicrogridState(s)
+    for t, a in enumerate(plan.actions.astype(np.float64)):
+        out = state.step(a.tolist())
+        assert out.served_slots == sorted(out.served_slots), t
+    assert plan.schedule["served:A"].tolist() == [1, 0, 2, 0]
+    with pytest.raises(ValueError, match="model"):
+        solve(s, model="pools")
