@@ -88,6 +88,9 @@ def _microgrid_cases() -> tuple[MilpSpeedCase, ...]:
     scen = "batterygym.benchmarks.microgrid_episode:speed_scenarios"
     return (MilpSpeedCase("microgrid_day", "MicrogridBSS, default day", scen, 1, (0, 1, 2), 2.0,
                           "MicrogridBSS MILP, default day, build + solve (median)", quick_seeds=(0,)),
+            MilpSpeedCase("microgrid_heavy_day", "MicrogridBSS, heavy day (72 swaps)",
+                          "batterygym.benchmarks.microgrid_episode:heavy_scenarios", 1, (0, 1, 2), 10.0,
+                          "MicrogridBSS MILP, heavy day (swaps_per_day=72), build + solve (median)", quick_seeds=(0,)),
             MilpSpeedCase("microgrid_week", "MicrogridBSS, 7 days", scen, 7, (0, 1, 2), 30.0,
                           "MicrogridBSS MILP, 7-day episode, build + solve (median)", long=True))
 

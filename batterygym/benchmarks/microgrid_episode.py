@@ -116,3 +116,11 @@ COMMAND = EpisodeCommand(owner="microgrid", add_arguments=add_arguments, adapter
 def speed_scenarios(n_days: int, seeds: Sequence[int]) -> list[Any]:
     """MicrogridBSS episodes of ``n_days`` as the env draws them (``n_days == 1``: its default day)."""
     return env_scenarios("microgrid", seeds, n_days=n_days)
+
+
+HEAVY_SWAPS_PER_DAY = 72.0  # twice the default demand
+
+
+def heavy_scenarios(n_days: int, seeds: Sequence[int]) -> list[Any]:
+    """MicrogridBSS episodes of ``n_days`` with twice the default swap demand (``swaps_per_day=72``)."""
+    return env_scenarios("microgrid", seeds, n_days=n_days, swaps_per_day=HEAVY_SWAPS_PER_DAY)
