@@ -57,6 +57,7 @@ class Setting:
     vector_ratio: float  # target: vector env battery-steps/s over the bare battery vector env's, at 1024 envs
     milp_cases: tuple[MilpSpeedCase, ...] = ()
     studies: str | None = None  # a module with ``measure_studies(progress)`` and ``study_targets(m, target)``
+    agents: tuple[str, ...] = ()  # learned agents beside the plain algorithms (``AgentRecipe`` objects)
 
     def refs(self) -> dict[str, str]:
         """Every ``"module:attr"`` string of the entry, by field (heuristics and cases numbered)."""
@@ -65,6 +66,7 @@ class Setting:
         if self.mpc is not None:
             out["mpc"] = self.mpc
         out.update({f"milp_cases[{c.key}]": c.scenarios for c in self.milp_cases})
+        out.update({f"agents[{i}]": a for i, a in enumerate(self.agents)})
         return out
 
 
@@ -101,11 +103,12 @@ _ENTRIES = (
         entry_point="batterygym.envs.industrial:IndustrialEnv",
         vector_entry_point="batterygym.envs.industrial_vector:IndustrialVectorEnv",
         scenario="batterygym.core.industrial:IndustrialScenario", solver="batterygym.baselines.industrial:solve",
-        heuristics=("batterygym.baselines.industrial_heuristics:IndustrialRule",),
+        heuristics=("batterygym.baselines.industrial_heuristics:IndustrialRule",
+                    "batterygym.baselines.industrial_heuristics:WaterFillingCap"),
         mpc="batterygym.baselines.industrial_mpc:IndustrialMPC",
         episode="batterygym.benchmarks.industrial_episode:COMMAND",
         steps_per_s=50_000.0, vector_ratio=0.30, milp_cases=_industrial_cases(),
-        studies="batterygym.benchmarks.speed_studies",
+        studies="batterygym.benchmarks.speed_studies", agents=("batterygym.agents.recipes:INDUSTRIAL_CAP",),
     ),
     Setting(
         name="fleet", env_id="batterygym/Fleet-v0",
@@ -114,7 +117,7 @@ _ENTRIES = (
         scenario="batterygym.core.fleet:FleetScenario", solver="batterygym.baselines.fleet:solve",
         heuristics=("batterygym.baselines.fleet_heuristics:FleetRule",), mpc=None,
         episode="batterygym.benchmarks.fleet_episode:COMMAND",
-        steps_per_s=50_000.0, vector_ratio=0.20,
+        steps_per_s=50_000.0, vector_ratio=0.20, agents=("batterygym.agents.recipes:FLEET_ITEM",),
     ),
     Setting(
         name="v2g", env_id="batterygym/V2G-v0",
@@ -125,6 +128,7 @@ _ENTRIES = (
                     "batterygym.baselines.v2g_heuristics:V2GRule"),
         mpc=None, episode="batterygym.benchmarks.v2g_episode:COMMAND",
         steps_per_s=20_000.0, vector_ratio=0.20, milp_cases=_v2g_cases(),
+        agents=("batterygym.agents.recipes:V2G_ITEM",),
     ),
     Setting(
         name="microgrid", env_id="batterygym/MicrogridBSS-v0",

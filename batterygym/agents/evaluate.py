@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from batterygym.agents.policy import SB3Policy, read_run
+from batterygym.agents.policy import read_run
 from batterygym.agents.seeds import eval_seeds
 
 
@@ -16,9 +16,11 @@ def evaluate(run_dir: str | Path, episodes: int = 20, progress: bool = True) -> 
 
     if episodes < 1:
         raise ValueError(f"episodes must be at least 1, got {episodes}")
+    from batterygym.agents.recipes import rung_name
+
     record = read_run(run_dir)
-    policy = SB3Policy.load(run_dir)
-    return evaluate_policies({record["algo"]: policy}, record["env_id"], eval_seeds(episodes),
+    name = rung_name(record["algo"], record.get("agent", "plain"))
+    return evaluate_policies({name: str(run_dir)}, record["env_id"], eval_seeds(episodes),
                              record.get("env_kwargs") or {}, progress=progress)
 
 

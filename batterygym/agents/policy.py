@@ -31,11 +31,11 @@ class SB3Policy:
         """Load ``run_dir/model.zip`` (or a checkpoint) with its saved normalisation statistics."""
         import pickle
 
-        from stable_baselines3 import PPO, SAC
+        from batterygym.agents.recipes import algo_class
 
         run_dir = Path(run_dir)
         info = read_run(run_dir)
-        cls_ = {"ppo": PPO, "sac": SAC}[info["algo"]]
+        cls_ = algo_class(info["algo"])
         model = cls_.load(Path(checkpoint) if checkpoint else run_dir / "model.zip", device="cpu")
         mean = var = None
         clip_obs, eps = 10.0, 1e-8
@@ -51,6 +51,14 @@ class SB3Policy:
                 mean, var = vn.obs_rms.mean, vn.obs_rms.var
             clip_obs, eps = vn.clip_obs, vn.epsilon
         return cls(model, mean, var, clip_obs, eps, name=info["algo"])
+
+
+def load_agent(run_dir: str | Path, env: Any) -> Any:
+    """A training run as a policy of the plain ``env``: its model, played through its agent's recipe."""
+    from batterygym.agents.recipes import recipe
+
+    info = read_run(run_dir)
+    return recipe(info["env_id"], info.get("agent", "plain")).policy(env, SB3Policy.load(run_dir))
 
 
 def read_run(run_dir: str | Path) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Train PPO or SAC (stable-baselines3) on a batterygym env and save everything evaluation needs.
+"""Train PPO, SAC or TQC (stable-baselines3, sb3-contrib) on a batterygym env, as any of its agents
+(:mod:`batterygym.agents.recipes`), and save everything evaluation needs.
 
 A run directory holds ``model.zip``, ``vecnormalize.pkl`` (observation/reward statistics),
 ``run.json`` (env id and kwargs, algorithm, hyper-parameters, seeds, steps, wall time, versions),
@@ -21,19 +22,23 @@ from batterygym.agents.seeds import train_seed_range
 from batterygym.agents.wrappers import EpisodeSeeds, IdleBaselineReward
 
 
-def make_train_env(env_id: str, env_kwargs: dict[str, Any], seeds, reward_baseline: str | None):
-    """One training env: the registered env, Monitor (true money), reward baseline, seed schedule."""
+def make_train_env(env_id: str, env_kwargs: dict[str, Any], seeds, reward_baseline: str | None,
+                   agent: str = "plain"):
+    """One training env: the registered env (with the agent's training keywords), Monitor (true money),
+    reward baseline, the agent's view, seed schedule."""
     from stable_baselines3.common.monitor import Monitor
 
     import batterygym  # noqa: F401 - registers the ids
+    from batterygym.agents.recipes import recipe
 
-    env = gym.make(env_id, **env_kwargs)
+    r = recipe(env_id, agent)
+    env = gym.make(env_id, **{**r.train_kwargs, **env_kwargs})
     env = Monitor(env)
     if reward_baseline == "idle":
         env = IdleBaselineReward(env)
     elif reward_baseline not in (None, "none"):
         raise ValueError(f"reward_baseline must be 'idle' or 'none', got {reward_baseline!r}")
-    return EpisodeSeeds(env, seeds)
+    return EpisodeSeeds(r.training_env(env), seeds)
 
 
 # From this many training envs on, PPO trains faster on the native vector env than on DummyVecEnv's loop
@@ -142,11 +147,11 @@ def train(
     checkpoints: int = 4,
     torch_threads: int = 1,
     verbose: int = 0,
+    agent: str = "plain",
 ) -> Path:
-    """Train ``algo`` on ``env_id`` for ``total_timesteps`` and save the run to ``out``."""
+    """Train ``algo`` on ``env_id`` as ``agent`` for ``total_timesteps`` and save the run to ``out``."""
     try:
         import torch
-        from stable_baselines3 import PPO, SAC
         from stable_baselines3.common.callbacks import CheckpointCallback
         from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
     except ImportError as exc:
@@ -158,9 +163,12 @@ def train(
         raise ValueError(f"unknown env id {env_id!r}; registered: {known}")
     if total_timesteps <= 0:
         raise ValueError(f"total_timesteps must be positive, got {total_timesteps!r}")
+    from batterygym.agents.recipes import algo_class, recipe
+
     env_kwargs = dict(env_kwargs or {})
-    params = load_hyperparams(algo, env_id, hyperparams)
-    cls = {"ppo": PPO, "sac": SAC}[algo.lower()]
+    r = recipe(env_id, agent)
+    params = load_hyperparams(algo, env_id, hyperparams, agent)
+    cls = algo_class(algo.lower())
     n_envs, env_cfg, policy = check_hyperparams(cls, params)
     lo, hi = train_seed_range(seed)
     out = Path(out)
@@ -173,7 +181,8 @@ def train(
 
     wrapped: list[Any] = []
     schedules = [iter(range(lo + rank, hi, n_envs)) for rank in range(n_envs)]
-    vector = use_vector_env(env_id, env_cfg.get("vector", "auto"), n_envs)
+    # an agent's view is a wrapper of the scalar env: it trains on DummyVecEnv
+    vector = agent == "plain" and use_vector_env(env_id, env_cfg.get("vector", "auto"), n_envs)
     if vector:
         from batterygym.agents.vector_training import make_training_vec_env
 
@@ -182,7 +191,7 @@ def train(
     else:
         def factory(rank: int):
             def make() -> gym.Env:
-                env = make_train_env(env_id, env_kwargs, schedules[rank], env_cfg.get("reward_baseline"))
+                env = make_train_env(env_id, env_kwargs, schedules[rank], env_cfg.get("reward_baseline"), agent)
                 wrapped.append(env)
                 return env
 
@@ -206,6 +215,8 @@ def train(
         "status": "training",
         "env_id": env_id,
         "env_kwargs": env_kwargs,
+        "agent": agent,
+        "train_env_kwargs": {**r.train_kwargs, **env_kwargs},
         "algo": algo.lower(),
         "seed": seed,
         "requested_timesteps": total_timesteps,
@@ -240,7 +251,11 @@ def train(
 
 def add_arguments(parser) -> None:
     parser.add_argument("--env", default="batterygym/Industrial-v0", help="registered env id")
-    parser.add_argument("--algo", default="ppo", choices=["ppo", "sac"], help="stable-baselines3 algorithm")
+    parser.add_argument("--algo", default="ppo", choices=["ppo", "sac", "tqc"],
+                        help="stable-baselines3 algorithm (tqc: sb3-contrib)")
+    parser.add_argument("--agent", default="plain",
+                        help="what the algorithm trains on: plain, or one of the env's agents (Industrial-v0: cap; "
+                             "V2G-v0, Fleet-v0: item)")
     parser.add_argument("--steps", type=int, default=200_000, help="training env steps")
     parser.add_argument("--seed", type=int, default=0, help="run seed (its training episodes never overlap "
                         "the held-out evaluation episodes)")
@@ -254,7 +269,7 @@ def run(args) -> int:
     env_kwargs = _json_arg("--env-kwargs", args.env_kwargs)
     hyper = _json_arg("--hyperparams", args.hyperparams)
     out = train(args.env, args.algo, args.steps, seed=args.seed, out=args.out, env_kwargs=env_kwargs,
-                hyperparams=hyper, progress_bar=not args.no_progress)
+                hyperparams=hyper, progress_bar=not args.no_progress, agent=args.agent)
     rec = json.loads((out / "run.json").read_text())
     print(f"trained {rec['algo'].upper()} on {rec['env_id']}: {rec['total_timesteps']:,} steps in "
           f"{rec['wall_seconds']:.0f} s ({rec['steps_per_second']:.0f} steps/s); saved to {out}")

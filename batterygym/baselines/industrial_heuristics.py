@@ -57,3 +57,19 @@ class IndustrialRule:
         share = share_of_power(p, b.p_charge_kw, b.p_discharge_kw)
         return np.array([min(max(share, -1.0), 1.0)], dtype=np.float32)
 
+
+
+class WaterFillingCap:
+    """The water-filling cap: hold import at the lowest level the stored energy can keep over the coming load
+    block, charge in the cheapest hours up to the cap a full battery could hold, sell what the block does not
+    need in the dearest hours (:class:`batterygym.wrappers.industrial_cap.CapController`)."""
+
+    name = "cap"
+
+    def __init__(self, env: gym.Env) -> None:
+        from batterygym.wrappers.industrial_cap import CapController
+
+        self.controller = CapController(env)
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        return self.controller.action(obs)

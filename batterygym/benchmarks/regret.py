@@ -40,9 +40,9 @@ def as_policy(policy: Any, env: gym.Env) -> Callable[[np.ndarray], np.ndarray]:
     if isinstance(policy, type) or (isinstance(policy, functools.partial) and isinstance(policy.func, type)):
         return policy(env)
     if isinstance(policy, str | os.PathLike):
-        from batterygym.agents.policy import SB3Policy
+        from batterygym.agents.policy import load_agent
 
-        return SB3Policy.load(policy)
+        return load_agent(policy, env)
     if hasattr(policy, "predict") and hasattr(policy, "policy"):  # an SB3 model
         from batterygym.agents.policy import SB3Policy
 
