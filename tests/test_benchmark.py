@@ -20,7 +20,8 @@ def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("bench")
     cfg = BenchmarkConfig(env_ids=[ENV], algos=["ppo"], steps={"ppo": 128}, episodes=2, mpc_episodes=1,
                           runs_dir=str(root / "runs"), out_dir=str(root / "out"), progress=False,
-                          env_kwargs={ENV: DAY}, hyperparams={"ppo": TINY_PPO})
+                          env_kwargs={ENV: DAY}, hyperparams={"ppo": TINY_PPO}, agent_algos=["ppo"],
+                          agent_steps={"ppo-cap": 16})
     return cfg, run_benchmark(cfg)
 
 
@@ -31,8 +32,14 @@ def test_report_files_hold_what_the_table_prints(tiny):
     episodes = pd.read_csv(f"{out}/report.csv")
     summary = pd.DataFrame(saved["summary"])
     assert format_table(summary) == format_table(report["summary_frame"])
-    ladder = ["idle", "rule", "mpc_noisy", "mpc_perfect", "ppo", "optimal"]
+    ladder = ["idle", "rule", "cap", "mpc_noisy", "mpc_perfect", "ppo", "ppo-cap", "optimal"]
     assert list(summary["policy"]) == ladder
+    kinds = dict(zip(summary["policy"], summary["kind"], strict=True))
+    assert kinds == {"idle": "heuristic", "rule": "heuristic", "cap": "heuristic", "mpc_noisy": "heuristic",
+                     "mpc_perfect": "heuristic", "ppo": "learned", "ppo-cap": "learned", "optimal": "optimal"}
+    described = dict(zip(summary["policy"], summary["description"], strict=True))
+    assert "correction of the 'cap' heuristic" in described["ppo-cap"] and described["cap"].startswith("The water")
+    assert all(described.values())
     for _, row in summary.iterrows():
         rows = episodes[episodes["policy"] == row["policy"]]
         assert len(rows) == row["episodes"]
@@ -59,10 +66,10 @@ def test_a_matching_run_is_loaded_not_retrained(tiny, capsys):
     again = BenchmarkConfig(**{**cfg.__dict__, "out_dir": cfg.out_dir + "_again", "episodes": 1, "mpc_episodes": 0})
     run_benchmark(again)
     printed = capsys.readouterr().out
-    assert "loading PPO" in printed and "training PPO" not in printed
+    assert "loading ppo on" in printed and "training ppo on" not in printed and "loading ppo-cap" in printed
     changed = BenchmarkConfig(**{**again.__dict__, "hyperparams": {"ppo": {**TINY_PPO, "n_epochs": 2}}})
     run_benchmark(changed)
-    assert "training PPO" in capsys.readouterr().out  # other hyper-parameters: a different run
+    assert "training ppo on" in capsys.readouterr().out  # other hyper-parameters: a different run
 
 
 def test_bad_benchmark_requests_fail_clearly():

@@ -2,8 +2,11 @@
 held-out episodes, print the regret table and write ``report.json``, ``report.csv`` and plots.
 
 The ladder, weakest first: idle, the setting's heuristics, MPC on noisy forecasts, MPC on perfect
-forecasts, the agents, and the perfect-foresight MILP (regret 0 by definition). Every rung plays the
-same evaluation seeds, which no training run ever sees (``batterygym.agents.seeds``).
+forecasts, the plain agents (PPO, SAC on the env as it is), the agents built on the suite's wrappers
+(``<algo>-<agent>``, :mod:`batterygym.agents.recipes`), and the perfect-foresight MILP (regret 0 by
+definition). Every rung plays the same evaluation seeds, which no training run ever sees
+(``batterygym.agents.seeds``), and carries its ``kind`` ("heuristic", "learned", "optimal") and a
+one-line description in ``report.json``.
 """
 from __future__ import annotations
 
@@ -29,7 +32,10 @@ class BenchmarkConfig:
 
     env_ids: list[str] = field(default_factory=list)  # empty: every registered batterygym id
     algos: list[str] = field(default_factory=lambda: ["ppo", "sac"])
-    steps: dict[str, int] = field(default_factory=lambda: {"ppo": 2_000_000, "sac": 100_000})
+    steps: dict[str, int] = field(default_factory=lambda: {"ppo": 2_000_000, "sac": 100_000, "tqc": 100_000})
+    agent_algos: list[str] = field(default_factory=lambda: ["ppo", "sac"])  # for the wrappers' agents
+    agent_steps: dict[str, int] = field(default_factory=dict)  # per rung (e.g. "ppo-cap"); default: its recipe's
+    quick_run: bool = False  # the recipes' quick step counts
     episodes: int = 20
     mpc_episodes: int = 20
     seed: int = 0
@@ -44,7 +50,7 @@ class BenchmarkConfig:
 
     @classmethod
     def quick(cls, **overrides: Any) -> BenchmarkConfig:
-        base = dict(steps={"ppo": 150_000, "sac": 8_000}, episodes=5, mpc_episodes=3)
+        base = dict(steps={"ppo": 150_000, "sac": 8_000, "tqc": 8_000}, episodes=5, mpc_episodes=3, quick_run=True)
         base.update(overrides)
         return cls(**base)
 
@@ -56,34 +62,63 @@ def registered_ids() -> list[str]:
     return sorted(s.env_id for s in SETTINGS.values())
 
 
-def _same_run(record: dict[str, Any], env_id: str, algo: str, cfg: BenchmarkConfig) -> bool:
+def learned_rungs(env_id: str, cfg: BenchmarkConfig) -> list[tuple[str, str]]:
+    """``(algo, agent)`` of every learned rung of ``env_id``: the plain algorithms, then each of the id's
+    agents (:func:`batterygym.agents.recipes.recipes_for`) with each of ``cfg.agent_algos``."""
+    from batterygym.agents.recipes import recipes_for
+
+    agents = [a for a in recipes_for(env_id) if a != "plain"]
+    return [(a, "plain") for a in cfg.algos] + [(a, r) for r in agents for a in cfg.agent_algos]
+
+
+def rung_steps(env_id: str, algo: str, agent: str, cfg: BenchmarkConfig) -> int:
+    """Training steps of a learned rung: ``cfg.steps`` for the plain algorithms, else ``cfg.agent_steps`` or
+    the recipe's (its quick count under ``quick_run``)."""
+    from batterygym.agents.recipes import recipe, rung_name
+
+    if agent == "plain":
+        return cfg.steps[algo]
+    name = rung_name(algo, agent)
+    if name in cfg.agent_steps:
+        return cfg.agent_steps[name]
+    r = recipe(env_id, agent)
+    table = r.quick_steps if cfg.quick_run else r.steps
+    return table.get(algo, table.get("sac", 10_000) if algo == "tqc" else 100_000)
+
+
+def _same_run(record: dict[str, Any], env_id: str, algo: str, cfg: BenchmarkConfig, agent: str = "plain") -> bool:
     from batterygym.agents.hyperparams import load_hyperparams
 
-    wanted = load_hyperparams(algo, env_id, cfg.hyperparams.get(algo))
+    wanted = load_hyperparams(algo, env_id, cfg.hyperparams.get(algo), agent)
     trained = {**record.get("hyperparams", {}), "n_envs": record.get("n_envs"), "policy": record.get("policy"),
                "env": record.get("env_wrappers")}
     return (record.get("status") == "done" and record.get("env_id") == env_id and record.get("algo") == algo
-            and record.get("requested_timesteps") == cfg.steps[algo] and record.get("seed") == cfg.seed
+            and record.get("agent", "plain") == agent
+            and record.get("requested_timesteps") == rung_steps(env_id, algo, agent, cfg)
+            and record.get("seed") == cfg.seed
             and record.get("env_kwargs", {}) == cfg.env_kwargs.get(env_id, {})
             and json.loads(json.dumps(wanted)) == json.loads(json.dumps(trained)))
 
 
-def train_or_load(env_id: str, algo: str, cfg: BenchmarkConfig) -> tuple[Any, dict[str, Any]]:
-    """The trained policy of ``algo`` on ``env_id``: loaded when a matching run exists, else trained."""
-    from batterygym.agents.policy import SB3Policy, read_run
+def train_or_load(env_id: str, algo: str, cfg: BenchmarkConfig, agent: str = "plain") -> tuple[Any, dict[str, Any]]:
+    """The trained run of ``algo`` as ``agent`` on ``env_id`` (its directory, a policy spec of
+    :func:`~batterygym.benchmarks.regret.as_policy`): loaded when a matching run exists, else trained."""
+    from batterygym.agents.policy import read_run
+    from batterygym.agents.recipes import rung_name
     from batterygym.agents.train import train
 
-    run_dir = Path(cfg.runs_dir) / env_id.replace("/", "_") / algo
-    steps = cfg.steps[algo]
+    rung = rung_name(algo, agent)
+    run_dir = Path(cfg.runs_dir) / env_id.replace("/", "_") / rung
+    steps = rung_steps(env_id, algo, agent, cfg)
     record = read_run(run_dir) if (run_dir / "run.json").exists() else {}
-    if cfg.retrain or not _same_run(record, env_id, algo, cfg):
-        print(f"training {algo.upper()} on {env_id} for {steps:,} steps -> {run_dir}", flush=True)
+    if cfg.retrain or not _same_run(record, env_id, algo, cfg, agent):
+        print(f"training {rung} on {env_id} for {steps:,} steps -> {run_dir}", flush=True)
         train(env_id, algo, steps, seed=cfg.seed, out=run_dir, env_kwargs=cfg.env_kwargs.get(env_id, {}),
-              hyperparams=cfg.hyperparams.get(algo), progress_bar=cfg.progress)
+              hyperparams=cfg.hyperparams.get(algo), progress_bar=cfg.progress, agent=agent)
         record = read_run(run_dir)
     else:
-        print(f"loading {algo.upper()} on {env_id} from {run_dir} (trained {record['total_timesteps']:,} steps)")
-    return SB3Policy.load(run_dir), record
+        print(f"loading {rung} on {env_id} from {run_dir} (trained {record['total_timesteps']:,} steps)")
+    return str(run_dir), record
 
 
 def ladder(env_id: str, cfg: BenchmarkConfig) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -117,13 +152,19 @@ def run_benchmark(cfg: BenchmarkConfig) -> dict[str, Any]:
     seeds = eval_seeds(cfg.episodes)
     frames, runs, all_policies = [], {}, {}
     rungs: dict[str, list[str]] = {}  # env id -> its rungs, weakest first
+    from batterygym.agents.recipes import rung_name
+
+    kinds: dict[tuple[str, str], tuple[str, str]] = {}
     for env_id in env_ids:
         cheap, mpc = ladder(env_id, cfg)
-        rungs[env_id] = [*cheap, *mpc, *cfg.algos, "optimal"]
-        for algo in cfg.algos:
-            policy, record = train_or_load(env_id, algo, cfg)
-            cheap[algo] = policy
-            runs[f"{env_id}:{algo}"] = record
+        learned = learned_rungs(env_id, cfg)
+        names = [rung_name(a, g) for a, g in learned]
+        rungs[env_id] = [*cheap, *mpc, *names, "optimal"]
+        kinds.update({(env_id, k): v for k, v in rung_kinds(env_id, cheap, mpc, learned).items()})
+        for (algo, agent), name in zip(learned, names, strict=True):
+            policy, record = train_or_load(env_id, algo, cfg, agent)
+            cheap[name] = policy
+            runs[f"{env_id}:{name}"] = record
         env_kwargs = cfg.env_kwargs.get(env_id, {})
         if cfg.mpc_episodes <= 0:
             mpc = {}
@@ -140,6 +181,10 @@ def run_benchmark(cfg: BenchmarkConfig) -> dict[str, Any]:
     rank = [rungs[e].index(p) for e, p in zip(summary["env_id"], summary["policy"], strict=True)]
     summary = (summary.assign(_rank=rank).sort_values(["env_id", "_rank"], kind="stable")
                .drop(columns="_rank").reset_index(drop=True))
+    summary["kind"] = [kinds.get((e, p), ("optimal", ""))[0] for e, p in zip(summary["env_id"], summary["policy"],
+                                                                             strict=True)]
+    summary["description"] = [kinds.get((e, p), ("", "the perfect-foresight MILP: the episode's true optimum"))[1]
+                              for e, p in zip(summary["env_id"], summary["policy"], strict=True)]
     report = {
         "batterygym": batterygym.__version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -151,8 +196,8 @@ def run_benchmark(cfg: BenchmarkConfig) -> dict[str, Any]:
                                      for k, r in runs.items()},
             "disjoint": all(s >= EVAL_SEED_BASE for s in seeds) and train_seed_range(cfg.seed)[1] <= EVAL_SEED_BASE,
         },
-        "runs": {k: {key: r.get(key) for key in ("algo", "total_timesteps", "wall_seconds", "steps_per_second",
-                                                 "hyperparams", "seed")} for k, r in runs.items()},
+        "runs": {k: {key: r.get(key) for key in ("algo", "agent", "total_timesteps", "wall_seconds",
+                                                 "steps_per_second", "hyperparams", "seed")} for k, r in runs.items()},
         "solver": {
             "statuses": episodes["solver_status"].value_counts().to_dict(),
             "max_gap": float(episodes["solver_gap"].max()),
@@ -165,6 +210,28 @@ def run_benchmark(cfg: BenchmarkConfig) -> dict[str, Any]:
     summary.to_csv(out / "summary.csv", index=False)
     report["plots"] = write_plots(summary, all_policies, seeds[0], out, cfg.env_kwargs)
     return report | {"summary_frame": summary}
+
+
+def rung_kinds(env_id: str, cheap: dict[str, Any], mpc: dict[str, Any], learned: list[tuple[str, str]]
+               ) -> dict[str, tuple[str, str]]:
+    """Each rung's ``(kind, description)``: heuristics (idle, the setting's rules, MPC) and learned rungs; a
+    learned rung that corrects a heuristic says so."""
+    from batterygym.agents.recipes import recipe, rung_name
+
+    out = {}
+    for name, spec in cheap.items():
+        doc = (getattr(spec, "__doc__", None) or "").strip().split("\n")[0]
+        out[name] = ("heuristic", "no action: the site as it is" if name == "idle" else doc)
+    for name in mpc:
+        noise = "noisy" if "noisy" in name else "perfect"
+        out[name] = ("heuristic", f"model-predictive control on {noise} forecasts of its horizon, re-solved each step")
+    for algo, agent in learned:
+        r = recipe(env_id, agent)
+        text = f"{algo.upper()}: {r.description}"
+        if r.corrects:
+            text += f" (a learned correction of the '{r.corrects}' heuristic)"
+        out[rung_name(algo, agent)] = ("learned", text)
+    return out
 
 
 def _json_default(x: Any) -> Any:
@@ -216,8 +283,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="a short run: 3-5 minutes per env on 2 CPU cores")
     parser.add_argument("--env", action="append", dest="env_ids", metavar="ID",
                         help="env id to include (repeatable; default: every batterygym id)")
-    parser.add_argument("--algo", action="append", dest="algos", choices=["ppo", "sac"],
-                        help="agent to train/load (repeatable; default: ppo and sac)")
+    parser.add_argument("--algo", action="append", dest="algos", choices=["ppo", "sac", "tqc"],
+                        help="plain agent to train/load (repeatable; default: ppo and sac)")
+    parser.add_argument("--agent-algo", action="append", dest="agent_algos", choices=["ppo", "sac", "tqc"],
+                        help="algorithm of the wrappers' agents, e.g. ppo-cap, sac-item (repeatable; default: ppo "
+                             "and sac)")
+    parser.add_argument("--no-agents", action="store_true", help="no agents built on the wrappers")
     parser.add_argument("--ppo-steps", type=int, help="PPO training steps")
     parser.add_argument("--sac-steps", type=int, help="SAC training steps")
     parser.add_argument("--episodes", type=int, help="held-out evaluation episodes per env")
@@ -236,6 +307,10 @@ def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
         over["env_ids"] = args.env_ids
     if args.algos:
         over["algos"] = list(dict.fromkeys(args.algos))
+    if args.no_agents:
+        over["agent_algos"] = []
+    elif args.agent_algos:
+        over["agent_algos"] = list(dict.fromkeys(args.agent_algos))
     if args.episodes is not None:
         over["episodes"] = args.episodes
     if args.mpc_episodes is not None:
