@@ -15,7 +15,7 @@ from batterygym.baselines.rollout import Idle, rollout
 from batterygym.cli import main
 from batterygym.core.industrial_io import write_example_csv
 
-POLICIES = ("idle", "rule", "optimal")
+POLICIES = ("idle", "rule", "cap", "optimal")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

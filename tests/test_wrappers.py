@@ -38,9 +38,9 @@ def test_the_cap_view_keeps_the_money_and_never_beats_the_optimum():
         taken = []
         inner_step = env.env.step
 
-        def spy(action, inner_step=inner_step):
+        def spy(action, inner_step=inner_step, taken=taken, space=env.env.action_space):
             taken.append(np.array(action))
-            assert env.env.action_space.contains(np.asarray(action, dtype=np.float32))
+            assert space.contains(np.asarray(action, dtype=np.float32))
             return inner_step(action)
 
         env.env.step = spy
