@@ -34,7 +34,7 @@ def test_the_cap_view_keeps_the_money_and_never_beats_the_optimum():
     env), those actions are ordinary env actions, and no offset schedule beats the episode's optimum."""
     rng = np.random.default_rng(1)
     for seed in (0, 1):
-        env = CapOffsetAction(gym.make("batterygym/Industrial-v0"), block_steps=12, max_offset=0.05)
+        env = CapOffsetAction(gym.make("batterygym/Industrial-v0"), block_steps=12, max_offset=0.1)
         taken = []
         inner_step = env.env.step
 
@@ -149,3 +149,15 @@ def test_recipes_and_their_tables():
 
     assert load_hyperparams("ppo", "batterygym/Industrial-v0", agent="cap")["n_steps"] == 128
     assert load_hyperparams("tqc", "batterygym/Industrial-v0")["gamma"] == 0.995
+
+
+def test_the_cap_is_only_raised_and_a_zero_action_is_the_heuristic():
+    from batterygym.wrappers.industrial_cap import offset_of
+
+    assert offset_of(np.array([-0.7]), 0.1, 1000.0) == 0.0
+    assert offset_of(np.array([0.5]), 0.1, 1000.0) == pytest.approx(50.0)
+    assert offset_of(np.array([3.0]), 0.1, 1000.0) == pytest.approx(100.0)
+    env = gym.make("batterygym/Industrial-v0")
+    zero, _ = rollout(env, CapOffsetPolicy(env, lambda v: np.zeros(1, dtype=np.float32)), seed=11)
+    cap = heuristic_classes(env)["cap"]
+    assert zero == rollout(env, cap(env), seed=11)[0]

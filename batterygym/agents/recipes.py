@@ -54,7 +54,7 @@ def _load(ref: str) -> Any:
 PLAIN = AgentRecipe("plain", "the algorithm on the env's own observation and action")
 
 INDUSTRIAL_CAP = AgentRecipe(
-    "cap", "corrects the water-filling cap: an import-cap offset chosen once per 12-hour block",
+    "cap", "corrects the water-filling cap: a raise of the import cap chosen once per 12-hour block",
     corrects="cap", view="batterygym.agents.recipes:cap_view", deploy="batterygym.agents.recipes:cap_policy",
     steps={"ppo": 400_000, "sac": 60_000}, quick_steps={"ppo": 60_000, "sac": 8_000})
 

@@ -9,8 +9,8 @@ hour, the *water-filling cap*: the lowest import level the stored energy can hol
 block (the hours until the next cheapest hour of the window, when the battery can recharge), never below
 the period's peak so far. It then discharges what the net load exceeds the cap by, charges in the cheapest
 hours up to the cap a full battery could hold over the window, and sells in the dearest hours what the
-block does not need. ``offset_kw`` shifts both caps: :class:`CapOffsetAction` lets an agent choose it once a
-block, and :class:`CapOffsetPolicy` plays such an agent on the plain env, hour by hour.
+block does not need. ``offset_kw`` raises the shaving cap: :class:`CapOffsetAction` lets an agent choose it once
+a block, and :class:`CapOffsetPolicy` plays such an agent on the plain env, hour by hour.
 
 Every hour ends in an ordinary env action, which the env projects as always: the wrappers never widen what
 the env can do, and the money is the env's own.
@@ -110,16 +110,25 @@ class CapController:
         return np.array([min(max(share, -1.0), 1.0)], dtype=np.float32)
 
 
-class CapOffsetAction(gym.Wrapper):
-    """One agent step is a block of ``block_steps`` env steps under the water-filling cap plus an offset.
+def offset_of(action: np.ndarray, max_offset: float, connection_kw: float) -> float:
+    """The cap's raise (kW) for an agent's action: ``max(0, a) * max_offset * connection_kw``, ``a`` clipped to
+    [-1, 1]. Only a raise: below the water-filling level the stored energy cannot hold the cap over the block,
+    so a lower cap only moves the peak later; above it the battery keeps energy back (to sell in the dearest
+    hours, or for a later, higher block). A zero action is the water-filling cap itself."""
+    a = float(np.clip(np.asarray(action, dtype=np.float64).reshape(-1)[0], -1.0, 1.0))
+    return max(0.0, a) * max_offset * connection_kw
 
-    Action ``Box(-1, 1, (1,))``: the offset, ``action * max_offset * connection_kw``, held over the block.
+
+class CapOffsetAction(gym.Wrapper):
+    """One agent step is a block of ``block_steps`` env steps under the water-filling cap, raised by the agent.
+
+    Action ``Box(-1, 1, (1,))``: the raise :func:`offset_of`, held over the block.
     Observation: the env's at the block's start, then the :meth:`CapController.features` (4 values).
     Reward: the sum of the env's rewards over the block (its money, unchanged); ``info`` is the block's last
     step's, with ``"steps"`` (env steps taken). The episode ends with the env's.
     """
 
-    def __init__(self, env: gym.Env, block_steps: int = 12, max_offset: float = 0.05) -> None:
+    def __init__(self, env: gym.Env, block_steps: int = 12, max_offset: float = 0.1) -> None:
         super().__init__(env)
         if not isinstance(block_steps, int) or isinstance(block_steps, bool) or block_steps < 1:
             raise ValueError(f"block_steps must be a positive integer, got {block_steps!r}")
@@ -143,8 +152,7 @@ class CapOffsetAction(gym.Wrapper):
         return self._view(obs), info
 
     def offset_kw(self, action: np.ndarray) -> float:
-        a = float(np.clip(np.asarray(action, dtype=np.float64).reshape(-1)[0], -1.0, 1.0))
-        return a * self.max_offset * self.env.unwrapped.scenario.connection_kw
+        return offset_of(action, self.max_offset, self.env.unwrapped.scenario.connection_kw)
 
     def step(self, action: np.ndarray):
         if self._obs is None:
@@ -165,7 +173,7 @@ class CapOffsetPolicy:
     first hour it reads the wrapper's observation and picks the offset; every hour the controller acts."""
 
     def __init__(self, env: gym.Env, agent: Callable[[np.ndarray], np.ndarray], block_steps: int = 12,
-                 max_offset: float = 0.05) -> None:
+                 max_offset: float = 0.1) -> None:
         self.controller = CapController(env)
         self.agent, self.block_steps, self.max_offset = agent, block_steps, max_offset
         self._t, self._offset = 0, 0.0
@@ -175,7 +183,6 @@ class CapOffsetPolicy:
             self._t = 0
         if self._t % self.block_steps == 0:
             view = np.concatenate([obs, self.controller.features(obs)]).astype(np.float32)
-            a = float(np.clip(np.asarray(self.agent(view), dtype=np.float64).reshape(-1)[0], -1.0, 1.0))
-            self._offset = a * self.max_offset * self.controller.env.scenario.connection_kw
+            self._offset = offset_of(self.agent(view), self.max_offset, self.controller.env.scenario.connection_kw)
         self._t += 1
         return self.controller.action(obs, self._offset)
