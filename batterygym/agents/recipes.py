@@ -61,7 +61,7 @@ INDUSTRIAL_CAP = AgentRecipe(
 V2G_ITEM = AgentRecipe(
     "item", "one charger's policy trained on its own reward (n_evs=1), played on every charger",
     train_kwargs={"n_evs": 1}, deploy="batterygym.wrappers.items:ItemwisePolicy",
-    steps={"ppo": 1_000_000, "sac": 100_000}, quick_steps={"ppo": 200_000, "sac": 10_000})
+    steps={"ppo": 1_200_000, "sac": 100_000}, quick_steps={"ppo": 200_000, "sac": 10_000})
 
 FLEET_ITEM = AgentRecipe(
     "item", "one asset's policy (its id in the observation) trained on its own reward, played on every asset",
