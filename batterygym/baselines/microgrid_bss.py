@@ -57,14 +57,13 @@ import time
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from batterygym.baselines import microgrid_cycles as cycles
-from batterygym.baselines.battery_block import add_batteries
+from batterygym.baselines.microgrid_site import add_site
 from batterygym.baselines.plan import Plan, plan_actions
 from batterygym.baselines.solver import paused_gc, solve_exclusive
 from batterygym.core.battery import shares_of_powers
-from batterygym.core.microgrid import DT_H, FULL_GAP_KWH, MicrogridScenario, simulate
+from batterygym.core.microgrid import FULL_GAP_KWH, MicrogridScenario, simulate
 
 # HiGHS's RINS, RENS and root reduced-cost sub-MIPs spend most of a day's solve after the optimum is found:
 # without them the median day solves in 0.8 s instead of 1.1 s, the slowest of 12 in 15 s instead of 21 s
@@ -83,7 +82,7 @@ MODELS = ("auto", "cycles", "slots")
 @paused_gc()
 def build_model(s: MicrogridScenario) -> pyo.ConcreteModel:
     """The Pyomo model of one episode, from the scenario's arrays with indexed components."""
-    T, S, K = s.n_steps, s.n_slots, s.n_storage
+    T, S = s.n_steps, s.n_slots
     q, pmax, std, cat = s.slot_pack_kwh, s.slot_max_kw, s.slot_standard_kw, s.slot_category
     reqs, by_hour = s.requests, s.requests_by_hour
     eta = s.pack_eta
@@ -170,28 +169,12 @@ def build_model(s: MicrogridScenario) -> pyo.ConcreteModel:
                     else:
                         m.in_order.add(m.y[r2, jb] <= pyo.quicksum(m.y[r, ja] for ja in slots[:b]))
 
-    # storage: the battery block (core's equations, every MILP's), a binary per pack and hour where needed
-    bat = add_batteries(m, "storage", s.storage, DT_H, charge_max_kw=[b.p_charge_kw for b in s.storage],
-                        discharge_max_kw=[b.p_discharge_kw for b in s.storage], n_steps=T) if K else None
-    m.batteries = bat
-
-    # balance: g >= deficit, g <= its limit
-    load, res, limit, cover = s.load_kw, s.res_kw, s.deficit_limit_kw, s.cover_price_eur_per_kwh
-    m.g = pyo.Var(m.T, bounds=lambda _, t: (0.0, float(limit[t])))
-    storage_net = (lambda t: pyo.quicksum(bat.c[k, t] - bat.d[k, t] for k in range(K))) if K else (lambda t: 0.0)
-    m.balance = pyo.Constraint(m.T, rule=lambda m, t: m.g[t] >= float(load[t] - res[t])
-                               + pyo.quicksum(m.p[t, j] for j in m.J) + storage_net(t))
-
+    grid, storage, const = add_site(m, s, lambda t: pyo.quicksum(m.p[t, j] for j in m.J))
     swaps = pyo.quicksum((reqs[r].revenue_eur + s.lost_swap_penalty_eur) * m.y[r, j] for r, j in pairs)
-    const = float(np.dot(s.tariff_eur_per_kwh, load)) - s.lost_swap_penalty_eur * len(reqs)
     const -= s.terminal_value_eur_per_kwh * s.initial_energy_kwh
     wear = (s.pack_wear_eur_per_kwh * pyo.quicksum(m.p[t, j] for t in m.T for j in m.J)
             + s.fast_extra_eur_per_kwh * pyo.quicksum(m.f[t, j] for t in m.T for j in m.J))
-    grid = pyo.quicksum(float(cover[t]) * m.g[t] for t in m.T)
     terminal = s.terminal_value_eur_per_kwh * pyo.quicksum(m.e[j, T] for j in m.J)
-    # the storage's wear and terminal credit; its initial energy is in const (s.initial_energy_kwh)
-    storage = LinearExpression([MonomialTermExpression(x) for x in bat.cost_terms(s.terminal_value_eur_per_kwh)[0]]
-                               ) if K else 0.0
     m.const = const
     m.cost = pyo.Objective(expr=wear + grid - swaps - terminal + storage, sense=pyo.minimize)
     return m

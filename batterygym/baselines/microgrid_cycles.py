@@ -17,9 +17,9 @@ and the station's rows are, for every pack ``k`` and hour ``t``::
     sum_{r at (t, c)} z_r <= N_ct,   z_r >= z_r'  (r' the next request of (t, c): first come, first served)
     N_ct <= i_r + (n_c - i_r) z_r                            (forced service: r is lost only if no full pack is left)
 
-The money and the storage, balance and deficit rows are the slot model's
-(:mod:`batterygym.baselines.microgrid_bss`) with ``sum_j p_tj`` read as ``sum_k p_kt``; the station's
-terminal energy is ``sum_j e_j0 - sum_r (Q_c - a_r) z_r + eta sum_{k,t} p_kt``.
+The money and the storage, balance and deficit rows are the slot model's, written once for both
+(:func:`batterygym.baselines.microgrid_site.add_site`), with ``sum_j p_tj`` read as ``sum_k p_kt``; the
+station's terminal energy is ``sum_j e_j0 - sum_r (Q_c - a_r) z_r + eta sum_{k,t} p_kt``.
 
 It is the same set of schedules as the slot model. A slot schedule gives each pack the charges of the
 slot holding it until it is full, and the full slots of a category number ``N_ct``. Back, from a pack
@@ -41,11 +41,10 @@ from typing import NamedTuple
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
-from batterygym.baselines.battery_block import add_batteries
+from batterygym.baselines.microgrid_site import add_site
 from batterygym.baselines.solver import paused_gc
-from batterygym.core.microgrid import DT_H, FULL_GAP_KWH, MicrogridScenario
+from batterygym.core.microgrid import FULL_GAP_KWH, MicrogridScenario
 
 
 class Pack(NamedTuple):
@@ -81,7 +80,7 @@ def full_at_start(s: MicrogridScenario) -> list[int]:
 @paused_gc()
 def build_model(s: MicrogridScenario) -> pyo.ConcreteModel:
     """The pack cycle model of one episode (module docstring), from the scenario's arrays."""
-    T, K = s.n_steps, s.n_storage
+    T = s.n_steps
     q, eta, eps = s.pack_kwh, s.pack_eta, FULL_GAP_KWH
     pmax = [s.max_c_rate * x for x in q]
     std = [s.standard_c_rate * x for x in q]
@@ -142,28 +141,18 @@ def build_model(s: MicrogridScenario) -> pyo.ConcreteModel:
                 if i < s.n_packs[c]:  # with i >= n_c full packs the row is void
                     m.forced.add(n <= i + (s.n_packs[c] - i) * m.z[r])
 
-    bat = add_batteries(m, "storage", s.storage, DT_H, charge_max_kw=[b.p_charge_kw for b in s.storage],
-                        discharge_max_kw=[b.p_discharge_kw for b in s.storage], n_steps=T) if K else None
-    m.batteries = bat
-    load, res, limit, cover = s.load_kw, s.res_kw, s.deficit_limit_kw, s.cover_price_eur_per_kwh
-    m.g = pyo.Var(m.T, bounds=lambda _, t: (0.0, float(limit[t])))
     charging_at: list[list[int]] = [[] for _ in range(T)]
     for k, t in m.KH:
         charging_at[t].append(k)
-    storage_net = (lambda t: pyo.quicksum(bat.c[k, t] - bat.d[k, t] for k in range(K))) if K else (lambda t: 0.0)
-    m.balance = pyo.Constraint(m.T, rule=lambda m, t: m.g[t] >= float(load[t] - res[t])
-                               + pyo.quicksum(m.p[k, t] for k in charging_at[t]) + storage_net(t))
+    grid, storage, const = add_site(m, s, lambda t: pyo.quicksum(m.p[k, t] for k in charging_at[t]))
 
     tv = s.terminal_value_eur_per_kwh
     swaps = pyo.quicksum((reqs[r].revenue_eur + s.lost_swap_penalty_eur) * m.z[r] for r in m.R)
     # the station's terminal energy relative to its start: eta * sum p - sum_r (Q - a_r) z_r
-    const = float(np.dot(s.tariff_eur_per_kwh, load)) - s.lost_swap_penalty_eur * len(reqs)
     const -= tv * (s.initial_energy_kwh - float(np.sum(s.slot_e0_kwh)))
     charge = pyo.quicksum(m.p[k, t] for k, t in m.KH)
     wear = (s.pack_wear_eur_per_kwh * charge + s.fast_extra_eur_per_kwh * pyo.quicksum(m.f[k, t] for k, t in m.KH))
-    grid = pyo.quicksum(float(cover[t]) * m.g[t] for t in m.T)
     terminal = tv * (eta * charge - pyo.quicksum((q[reqs[r].category] - reqs[r].energy_kwh) * m.z[r] for r in m.R))
-    storage = LinearExpression([MonomialTermExpression(x) for x in bat.cost_terms(tv)[0]]) if K else 0.0
     m.const = const
     m.packs = packs
     m.cost = pyo.Objective(expr=wear + grid - swaps - terminal + storage, sense=pyo.minimize)
