@@ -268,8 +268,8 @@ def write_plots(summary: pd.DataFrame, policies: dict[str, dict[str, Any]], seed
 
 
 def format_table(summary: pd.DataFrame) -> str:
-    """The printed regret table: money rounded, shares in percent."""
-    rows = summary.copy()
+    """The printed regret table: money rounded, shares in percent (the descriptions stay in ``report.json``)."""
+    rows = summary.drop(columns=[c for c in ("description",) if c in summary.columns])
     rows["captured"] = (100 * rows["captured"]).map(lambda v: f"{v:6.1f} %" if np.isfinite(v) else "    n/a")
     rows["captured_std"] = (100 * rows["captured_std"]).map(lambda v: f"{v:5.1f}" if np.isfinite(v) else "n/a")
     for col in ("mean_return", "mean_regret", "regret_std"):
