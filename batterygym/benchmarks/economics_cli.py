@@ -20,6 +20,7 @@ from batterygym.benchmarks.site_options import (
     check_output_paths,
     industrial_scenario,
     industrial_site,
+    option_error,
 )
 from batterygym.core.finance import MICROGRID_FIELDS, Finance
 
@@ -67,8 +68,7 @@ def finance_of(args: argparse.Namespace) -> Finance:
     try:
         return Finance(**given)
     except ValueError as exc:
-        name = str(exc).split(" ", 1)[0]
-        raise ValueError(f"--{name.replace('_', '-')}: {exc}") from None
+        raise option_error(exc) from None
 
 
 def parse_values(text: str, option: str, allow_none: bool = False) -> list[float | None]:
@@ -253,8 +253,7 @@ def microgrid_size_run(args: argparse.Namespace) -> int:
     try:
         cfg = MicrogridConfig(**overrides)
     except ValueError as exc:
-        name = str(exc).split(" ", 1)[0]
-        raise ValueError(f"--{name.replace('_', '-')}: {exc}") from None
+        raise option_error(exc) from None
     if args.json is not None and not args.json.parent.is_dir():
         raise ValueError(f"--json {args.json}: no directory {args.json.parent}")
     finance = finance_of(args)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from batterygym.benchmarks.economics_cli import FINANCE_HELP
-from batterygym.benchmarks.site_options import check_output_paths
+from batterygym.benchmarks.site_options import check_output_paths, option_error
 from batterygym.core.finance import Finance
 
 # env keywords the command sets (each an option), and the life-cycle assumptions
@@ -68,10 +68,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="save the cumulative cash flows and the packs' SoH (format from the suffix)")
 
 
-def _option(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
 def _read(args: argparse.Namespace) -> tuple[Any, Any, Finance]:
     """The config, life-cycle parameters and finance of the options, or a ValueError naming the option."""
     from batterygym.core.microgrid_generator import MicrogridConfig
@@ -95,7 +91,7 @@ def _read(args: argparse.Namespace) -> tuple[Any, Any, Finance]:
     try:
         cfg = MicrogridConfig(**given)
     except ValueError as exc:
-        raise ValueError(f"{_option(str(exc).split(' ', 1)[0])}: {exc}") from None
+        raise option_error(exc) from None
     if args.mode in ("integrated", "both") and cfg.pv_kwp + cfg.wind_rated_kw <= 0:
         raise ValueError(f"--pv-kwp {cfg.pv_kwp:g} and --wind-rated-kw {cfg.wind_rated_kw:g}: the integrated mode "
                          "needs renewables (use --mode standalone for the station alone)")
@@ -103,7 +99,7 @@ def _read(args: argparse.Namespace) -> tuple[Any, Any, Finance]:
         life = LifeParams(**{k: getattr(args, k) for k in LIFE_OPTIONS if getattr(args, k) is not None})
         finance = Finance(**{k: getattr(args, k) for k in FINANCE_OPTIONS if getattr(args, k) is not None})
     except ValueError as exc:
-        raise ValueError(f"{_option(str(exc).split(' ', 1)[0])}: {exc}") from None
+        raise option_error(exc) from None
     return cfg, life, finance
 
 

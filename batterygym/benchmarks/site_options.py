@@ -27,6 +27,11 @@ def option_of(field: str) -> str:
     return "--days" if field == "n_days" else f"--{field.replace('_', '-')}"
 
 
+def option_error(exc: ValueError) -> ValueError:
+    """A config's ``ValueError`` (its message starts with the field's name) prefixed with that field's option."""
+    return ValueError(f"{option_of(str(exc).split(' ', 1)[0])}: {exc}")
+
+
 def _number(opt: str, text: str) -> float:
     """The number an option's text gives, or a one-line error naming the option."""
     try:
