@@ -28,6 +28,11 @@ COMMANDS = {
                      "IRR, shares, the packs' life cycle"),
     ("sweep",): ("batterygym.benchmarks.economics_cli:SWEEP",
                  "Re-solve for each value of a parameter; the break-even tariff spread or pack price"),
+    ("dataset",): ("batterygym.scale.dataset",
+                   "Solve the optimum of every episode of a seed range; write observations, optimal actions and "
+                   "rewards as Parquet (behaviour cloning, offline RL)"),
+    ("tune",): ("batterygym.scale.tune",
+                "Search an agent's hyper-parameters with Ray Tune on validation seeds; write the best as TOML"),
 }
 
 
@@ -86,9 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from batterygym.baselines.plan import SolverError
+    from batterygym.scale.tasks import TaskError
 
     try:
         return int(args._run(args) or 0)
+    except TaskError as exc:
+        print(f"batterygym: {exc}", file=sys.stderr)
+        return 3
     except SolverError as exc:
         print(f"batterygym: solver failed: {exc}", file=sys.stderr)
         return 3

@@ -1,17 +1,23 @@
 """The split of episode seeds: training and evaluation never share an episode.
 
 Evaluation (held-out) episodes use seeds ``EVAL_SEED_BASE + i``; training run ``seed`` uses
-``TRAIN_SEED_BASE * seed + k``. Both ranges are disjoint for every run seed below ``MAX_RUN_SEED``.
+``TRAIN_SEED_BASE * seed + k``; hyper-parameter searches score on validation seeds
+``VALIDATION_SEED_BASE + i``. The three ranges are disjoint for every run seed up to ``MAX_RUN_SEED``
+and fewer than ``MAX_EVAL_EPISODES`` held-out or validation episodes.
 """
 from __future__ import annotations
 
 EVAL_SEED_BASE = 1_000_000_000
 TRAIN_SEED_BASE = 1_000_000
 MAX_RUN_SEED = 999
+VALIDATION_SEED_BASE = 1_500_000_000
+MAX_EVAL_EPISODES = VALIDATION_SEED_BASE - EVAL_SEED_BASE
 
 
 def eval_seeds(n: int, offset: int = 0) -> list[int]:
     """The held-out episode seeds used by every evaluation and benchmark."""
+    if offset < 0 or offset + n > MAX_EVAL_EPISODES:
+        raise ValueError(f"held-out episodes: offset + n must be in [0, {MAX_EVAL_EPISODES:,}], got {offset + n}")
     return [EVAL_SEED_BASE + offset + i for i in range(n)]
 
 
@@ -25,3 +31,10 @@ def train_seed_range(run_seed: int) -> tuple[int, int]:
 
 def is_eval_seed(seed: int) -> bool:
     return seed >= EVAL_SEED_BASE
+
+
+def validation_seeds(n: int) -> list[int]:
+    """The episode seeds a hyper-parameter search scores on: neither training's nor held out."""
+    if not 0 <= n <= MAX_EVAL_EPISODES:
+        raise ValueError(f"validation episodes must be in [0, {MAX_EVAL_EPISODES:,}], got {n}")
+    return [VALIDATION_SEED_BASE + i for i in range(n)]
