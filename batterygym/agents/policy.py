@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +70,48 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
     if not path.exists():
         raise FileNotFoundError(f"{run_dir} is not a training run (no run.json); train one with `batterygym train`")
     return json.loads(path.read_text())
+
+
+@dataclass(frozen=True)
+class PackedRun:
+    """A training run's files as bytes (relative path -> content): a run that travels to another machine.
+
+    A Ray task that trains returns one and the command unpacks it into its runs directory; an evaluation
+    task receives one and plays it from a private copy, so no node needs the driver's disk."""
+
+    name: str
+    files: dict[str, bytes]
+
+    @classmethod
+    def of(cls, run_dir: str | Path, top_only: bool = False) -> PackedRun:
+        """Every file of ``run_dir`` (only those at its top, enough to play it, with ``top_only``)."""
+        run_dir = Path(run_dir)
+        read_run(run_dir)
+        paths = run_dir.iterdir() if top_only else run_dir.rglob("*")
+        return cls(run_dir.name, {p.relative_to(run_dir).as_posix(): p.read_bytes() for p in sorted(paths)
+                                  if p.is_file()})
+
+    def unpack(self, run_dir: str | Path) -> Path:
+        """Write the files under ``run_dir`` (replacing those of the same names); returns it."""
+        run_dir = Path(run_dir)
+        for rel, data in self.files.items():
+            path = run_dir / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        return run_dir
+
+    def local_dir(self) -> Path:
+        """A private copy in this process's temporary directory, written once."""
+        import hashlib
+        import tempfile
+
+        digest = hashlib.sha256(b"".join(k.encode() + v for k, v in sorted(self.files.items()))).hexdigest()[:16]
+        path = Path(tempfile.gettempdir()) / "batterygym-runs" / f"{self.name}-{digest}"
+        if not (path / "run.json").exists():
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            self.unpack(tmp)
+            try:
+                tmp.rename(path)
+            except OSError:  # another worker on this node got there first
+                shutil.rmtree(tmp, ignore_errors=True)
+        return path

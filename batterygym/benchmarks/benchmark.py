@@ -24,6 +24,7 @@ import pandas as pd
 
 import batterygym
 from batterygym.agents.seeds import EVAL_SEED_BASE, eval_seeds, train_seed_range
+from batterygym.scale.tasks import add_ray_argument
 
 
 @dataclass
@@ -47,6 +48,8 @@ class BenchmarkConfig:
     progress: bool = True
     env_kwargs: dict[str, dict[str, Any]] = field(default_factory=dict)  # per env id, for training and evaluation
     hyperparams: dict[str, dict[str, Any]] = field(default_factory=dict)  # per algo, over the tuned defaults
+    ray: str | None = None  # run training and evaluation as Ray tasks: a cluster address, or "local"
+    ray_cpus: int | None = None  # CPUs of a local Ray
 
     @classmethod
     def quick(cls, **overrides: Any) -> BenchmarkConfig:
@@ -103,22 +106,59 @@ def _same_run(record: dict[str, Any], env_id: str, algo: str, cfg: BenchmarkConf
 def train_or_load(env_id: str, algo: str, cfg: BenchmarkConfig, agent: str = "plain") -> tuple[Any, dict[str, Any]]:
     """The trained run of ``algo`` as ``agent`` on ``env_id`` (its directory, a policy spec of
     :func:`~batterygym.benchmarks.regret.as_policy`): loaded when a matching run exists, else trained."""
+    return train_or_load_all([(env_id, algo, agent)], cfg)[(env_id, algo, agent)]
+
+
+def train_or_load_all(rungs: list[tuple[str, str, str]], cfg: BenchmarkConfig
+                      ) -> dict[tuple[str, str, str], tuple[str, dict[str, Any]]]:
+    """:func:`train_or_load` for every ``(env_id, algo, agent)``: the runs to train are the pieces of one
+    :func:`~batterygym.scale.tasks.map_tasks` (Ray tasks under ``cfg.ray``, each returning its run's files
+    for the runs directory here)."""
     from batterygym.agents.policy import read_run
     from batterygym.agents.recipes import rung_name
+    from batterygym.scale.tasks import map_tasks
+
+    dirs = {k: Path(cfg.runs_dir) / k[0].replace("/", "_") / rung_name(k[1], k[2]) for k in rungs}
+    todo = []
+    for key, run_dir in dirs.items():
+        env_id, algo, agent = key
+        record = read_run(run_dir) if (run_dir / "run.json").exists() else {}
+        if cfg.retrain or not _same_run(record, env_id, algo, cfg, agent):
+            steps = rung_steps(env_id, algo, agent, cfg)
+            print(f"training {rung_name(algo, agent)} on {env_id} for {steps:,} steps -> {run_dir}", flush=True)
+            remote = cfg.ray is not None
+            todo.append((key, (env_id, algo, steps, cfg.seed, str(run_dir), cfg.env_kwargs.get(env_id, {}),
+                               cfg.hyperparams.get(algo), agent, cfg.progress and not remote, remote)))
+        else:
+            print(f"loading {rung_name(algo, agent)} on {env_id} from {run_dir} "
+                  f"(trained {record['total_timesteps']:,} steps)")
+    packed = map_tasks(train_piece, [p for _, p in todo], keys=[f"{k[0]} {rung_name(k[1], k[2])}" for k, _ in todo],
+                       ray=cfg.ray, ray_cpus=cfg.ray_cpus, desc="training", unit="run", progress=False)
+    for (key, _), files in zip(todo, packed, strict=True):
+        if files is not None:
+            files.unpack(dirs[key])
+    return {k: (str(d), read_run(d)) for k, d in dirs.items()}
+
+
+def train_piece(piece: tuple) -> Any:
+    """One training run: ``(env_id, algo, steps, seed, out, env_kwargs, hyperparams, agent, progress, pack)``;
+    with ``pack``, trained in a private directory and returned as a
+    :class:`~batterygym.agents.policy.PackedRun` (a Ray task's result), else written to ``out``."""
+    import tempfile
+
+    from batterygym.agents.policy import PackedRun
     from batterygym.agents.train import train
 
-    rung = rung_name(algo, agent)
-    run_dir = Path(cfg.runs_dir) / env_id.replace("/", "_") / rung
-    steps = rung_steps(env_id, algo, agent, cfg)
-    record = read_run(run_dir) if (run_dir / "run.json").exists() else {}
-    if cfg.retrain or not _same_run(record, env_id, algo, cfg, agent):
-        print(f"training {rung} on {env_id} for {steps:,} steps -> {run_dir}", flush=True)
-        train(env_id, algo, steps, seed=cfg.seed, out=run_dir, env_kwargs=cfg.env_kwargs.get(env_id, {}),
-              hyperparams=cfg.hyperparams.get(algo), progress_bar=cfg.progress, agent=agent)
-        record = read_run(run_dir)
-    else:
-        print(f"loading {rung} on {env_id} from {run_dir} (trained {record['total_timesteps']:,} steps)")
-    return str(run_dir), record
+    env_id, algo, steps, seed, out, env_kwargs, hyperparams, agent, progress, pack = piece
+    if not pack:
+        train(env_id, algo, steps, seed=seed, out=out, env_kwargs=env_kwargs, hyperparams=hyperparams,
+              progress_bar=progress, agent=agent)
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = Path(tmp) / Path(out).name
+        train(env_id, algo, steps, seed=seed, out=run_dir, env_kwargs=env_kwargs, hyperparams=hyperparams,
+              progress_bar=False, agent=agent)
+        return PackedRun.of(run_dir)
 
 
 def ladder(env_id: str, cfg: BenchmarkConfig) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -155,6 +195,7 @@ def run_benchmark(cfg: BenchmarkConfig) -> dict[str, Any]:
     from batterygym.agents.recipes import rung_name
 
     kinds: dict[tuple[str, str], tuple[str, str]] = {}
+    trained = train_or_load_all([(e, a, g) for e in env_ids for a, g in learned_rungs(e, cfg)], cfg)
     for env_id in env_ids:
         cheap, mpc = ladder(env_id, cfg)
         learned = learned_rungs(env_id, cfg)
@@ -162,17 +203,16 @@ def run_benchmark(cfg: BenchmarkConfig) -> dict[str, Any]:
         rungs[env_id] = [*cheap, *mpc, *names, "optimal"]
         kinds.update({(env_id, k): v for k, v in rung_kinds(env_id, cheap, mpc, learned).items()})
         for (algo, agent), name in zip(learned, names, strict=True):
-            policy, record = train_or_load(env_id, algo, cfg, agent)
-            cheap[name] = policy
-            runs[f"{env_id}:{name}"] = record
+            cheap[name], runs[f"{env_id}:{name}"] = trained[(env_id, algo, agent)]
         env_kwargs = cfg.env_kwargs.get(env_id, {})
         if cfg.mpc_episodes <= 0:
             mpc = {}
         all_policies[env_id] = {**cheap, **mpc}
-        frames.append(evaluate_policies(cheap, env_id, seeds, env_kwargs, progress=cfg.progress))
+        scale = {"ray": cfg.ray, "ray_cpus": cfg.ray_cpus}
+        frames.append(evaluate_policies(cheap, env_id, seeds, env_kwargs, progress=cfg.progress, **scale))
         if mpc:
             frames.append(evaluate_policies(mpc, env_id, seeds[: cfg.mpc_episodes], env_kwargs,
-                                            progress=cfg.progress))
+                                            progress=cfg.progress, **scale))
     episodes = pd.concat(frames, ignore_index=True)
     optimum = (episodes.drop_duplicates(["env_id", "seed"])
                .assign(policy="optimal", **{"return": lambda d: d["optimum"]}, regret=0.0, captured=1.0))
@@ -298,11 +338,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="benchmark", help="where report.json, report.csv and plots go")
     parser.add_argument("--retrain", action="store_true", help="train even if a matching run exists")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_ray_argument(parser)
 
 
 def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
     over: dict[str, Any] = {"seed": args.seed, "runs_dir": args.runs, "out_dir": args.out,
-                            "retrain": args.retrain, "progress": not args.no_progress}
+                            "retrain": args.retrain, "progress": not args.no_progress,
+                            "ray": args.ray, "ray_cpus": args.ray_cpus}
     if args.env_ids:
         over["env_ids"] = args.env_ids
     if args.algos:

@@ -10,7 +10,7 @@ replacement pack bought each time the pack reaches end of life within the horizo
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -186,19 +186,24 @@ def with_cycle_cap(s: IndustrialScenario, cap: float | None) -> IndustrialScenar
 
 
 def lifetime(s: IndustrialScenario, caps: Sequence[float | None], finance: Finance | None = None,
-             progress: Callable[[Iterable], Iterable] = iter, target_extension: float | None = None,
-             ) -> list[LifetimeRow]:
+             progress: bool = False, target_extension: float | None = None, ray: str | None = None,
+             ray_cpus: int | None = None) -> list[LifetimeRow]:
     """Re-solve the period under each cycle cap (in the order given); the extension is against no cap.
 
-    ``target_extension`` (e.g. 0.35) appends the row of the cap at which the pack lives that much
-    longer than uncapped, found by :func:`cap_for_extension`.
+    The caps' solves are the pieces of one :func:`~batterygym.scale.tasks.map_tasks` (Ray tasks on the
+    cluster ``ray`` names). ``target_extension`` (e.g. 0.35) appends the row of the cap at which the pack
+    lives that much longer than uncapped, found by :func:`cap_for_extension` (its bisection is serial).
     """
+    from batterygym.scale.tasks import map_tasks
+
     finance = Finance() if finance is None else finance
     if target_extension is not None and not (math.isfinite(target_extension) and target_extension > 0):
         raise ValueError(f"target_extension must be a positive share (0.35 = 35 % longer), got {target_extension!r}")
-    runs = {}
-    for cap in progress(list(dict.fromkeys([None, *caps]))):
-        runs[cap] = operate(with_cycle_cap(s, cap), finance)
+    unique = list(dict.fromkeys([None, *caps]))
+    done = map_tasks(_operate, [(with_cycle_cap(s, cap), finance) for cap in unique],
+                     keys=[f"cap {'none' if c is None else f'{c:g}'}" for c in unique], ray=ray, ray_cpus=ray_cpus,
+                     desc="caps", unit="solve", progress=progress)
+    runs = dict(zip(unique, done, strict=True))
     if target_extension is not None:
         cap = cap_for_extension(s, target_extension, finance, runs)
         caps = [*caps, cap]
@@ -213,6 +218,11 @@ def lifetime(s: IndustrialScenario, caps: Sequence[float | None], finance: Finan
         rows.append(LifetimeRow(cap, op.throughput_kwh_per_year, op.equivalent_full_cycles_per_year,
                                 op.soh_fade_per_year, life, ext, op.annual_saving_eur, a.npv_eur, binds))
     return rows
+
+
+def _operate(piece: tuple[IndustrialScenario, Finance]) -> tuple[Operation, Appraisal]:
+    """One piece of a lifetime or sweep: :func:`operate` of ``(scenario, finance)``."""
+    return operate(*piece)
 
 
 def cap_for_extension(s: IndustrialScenario, target: float, finance: Finance,
@@ -338,22 +348,27 @@ class SweepResult:
 
 
 def sweep(s: IndustrialScenario, param: str, values: Sequence[float | None], finance: Finance | None = None, *,
-          resize: bool = False, break_even_tol: float = 0.01,
-          progress: Callable[[Iterable], Iterable] = iter) -> SweepResult:
+          resize: bool = False, break_even_tol: float = 0.01, progress: bool = False, ray: str | None = None,
+          ray_cpus: int | None = None) -> SweepResult:
     """Re-solve for each value of ``param``; for tariff spread and pack price, bisect the break-even.
 
-    The break-even is bisected between the two neighbouring values where NPV changes sign, to
-    ``break_even_tol`` of that interval's width.
+    The values' solves are the pieces of one :func:`~batterygym.scale.tasks.map_tasks` (Ray tasks on the
+    cluster ``ray`` names). The break-even is bisected between the two neighbouring values where NPV
+    changes sign, to ``break_even_tol`` of that interval's width (serially: each step needs the last).
     """
+    from batterygym.scale.tasks import map_tasks
+
     finance = Finance() if finance is None else finance
     if not values:
         raise ValueError("values: give at least one value")
+    values = list(values)
+    points = map_tasks(_sweep_point, [(s, finance, param, v, resize) for v in values],
+                       keys=[f"{param} {'none' if v is None else f'{v:g}'}" for v in values], ray=ray,
+                       ray_cpus=ray_cpus, desc=param, unit="solve", progress=progress)
 
-    def at(v: float | None) -> SweepPoint:
-        s2, f2 = apply_param(s, finance, param, v)
-        return replace(evaluate(s2, f2, resize), value=v)
+    def at(v: float) -> SweepPoint:
+        return _sweep_point((s, finance, param, v, resize))
 
-    points = [at(v) for v in progress(list(values))]
     be = None
     if param in BREAK_EVEN_PARAMS:
         pts = sorted((p for p in points if p.value is not None), key=lambda p: p.value)
@@ -362,6 +377,13 @@ def sweep(s: IndustrialScenario, param: str, values: Sequence[float | None], fin
                 be = bisect(lambda v: at(v).npv_eur, a.value, b.value, a.npv_eur, break_even_tol * (b.value - a.value))
                 break
     return SweepResult(param, points, be)
+
+
+def _sweep_point(piece: tuple[IndustrialScenario, Finance, str, float | None, bool]) -> SweepPoint:
+    """One piece of a sweep: the point of ``(scenario, finance, param, value, resize)``."""
+    s, finance, param, v, resize = piece
+    s2, f2 = apply_param(s, finance, param, v)
+    return replace(evaluate(s2, f2, resize), value=v)
 
 
 def bisect(f: Callable[[float], float], lo: float, hi: float, f_lo: float, tol: float) -> float:

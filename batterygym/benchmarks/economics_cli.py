@@ -23,6 +23,7 @@ from batterygym.benchmarks.site_options import (
     option_error,
 )
 from batterygym.core.finance import MICROGRID_FIELDS, Finance
+from batterygym.scale.tasks import add_ray_argument
 
 FINANCE_HELP = {
     "pack_price_eur_per_kwh": "second-life pack price per kWh of remaining capacity",
@@ -92,12 +93,6 @@ def parse_values(text: str, option: str, allow_none: bool = False) -> list[float
     return out
 
 
-def _progress(desc: str):
-    from tqdm.auto import tqdm
-
-    return lambda xs: tqdm(xs, desc=desc, unit="solve", file=sys.stderr, disable=None)
-
-
 def _fmt(x: Any, spec: str = ",.0f", none: str = "-") -> str:
     return none if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, spec)
 
@@ -119,6 +114,7 @@ def size_arguments(parser: argparse.ArgumentParser) -> None:
     b.add_argument("--fixed-capacity-kwh", type=float, default=None, help="fix the capacity, size the power")
     b.add_argument("--fixed-power-kw", type=float, default=None, help="fix the power, size the capacity")
     b.add_argument("--time-limit", type=float, default=300.0, metavar="SECONDS", help="MILP time limit (default 300)")
+    add_ray_argument(b)
     microgrid_size_arguments(parser)
 
 
@@ -154,7 +150,7 @@ def size_run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         from batterygym.benchmarks.economics_plots import plot_sizing
 
-        plot_sizing(s, finance, r, args.plot, bounds, progress=_progress("NPV curve"))
+        plot_sizing(s, finance, r, args.plot, bounds, progress=True, ray=args.ray, ray_cpus=args.ray_cpus)
         print(f"wrote {args.plot}")
     return 0
 
@@ -296,6 +292,7 @@ def lifetime_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: none,1,0.75,0.5)")
     parser.add_argument("--target-extension", type=float, default=None, metavar="X",
                         help="also find the cap at which the pack lives X longer than uncapped (0.35: 35 %%)")
+    add_ray_argument(parser)
 
 
 def lifetime_run(args: argparse.Namespace) -> int:
@@ -311,7 +308,7 @@ def lifetime_run(args: argparse.Namespace) -> int:
     check_output_paths(args)
     finance = finance_of(args)
     s = industrial_scenario(args)
-    rows = lifetime(s, caps, finance, progress=_progress("caps"), target_extension=te)
+    rows = lifetime(s, caps, finance, progress=True, target_extension=te, ray=args.ray, ray_cpus=args.ray_cpus)
     print(format_lifetime(rows, s))
     _write_json(args.json, [r.to_dict() for r in rows])
     if args.plot is not None:
@@ -351,6 +348,7 @@ def sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--values", required=True, metavar="LIST", help="comma-separated values, e.g. 0.1,0.15,0.2")
     parser.add_argument("--resize", action="store_true",
                         help="re-size the battery at every value (default: the given battery's dispatch)")
+    add_ray_argument(parser)
 
 
 def sweep_run(args: argparse.Namespace) -> int:
@@ -365,7 +363,8 @@ def sweep_run(args: argparse.Namespace) -> int:
             apply_param(s, finance, args.param, v)
         except ValueError as exc:
             raise ValueError(f"--values {args.values!r}: {exc}") from None
-    res = sweep(s, args.param, values, finance, resize=args.resize, progress=_progress(args.param))
+    res = sweep(s, args.param, values, finance, resize=args.resize, progress=True, ray=args.ray,
+                ray_cpus=args.ray_cpus)
     print(format_sweep(res))
     _write_json(args.json, res.to_dict())
     if args.plot is not None:

@@ -6,7 +6,6 @@ Matplotlib is imported inside the functions, on an Agg canvas (no pyplot).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -25,11 +24,13 @@ def _figure(width: float, height: float, rows: int = 1, cols: int = 1) -> tuple[
     return fig, fig.subplots(rows, cols, squeeze=False)
 
 
-def npv_curve(s: Any, finance: Any, result: Any, progress: Callable[[Iterable], Iterable] = iter
-              ) -> list[tuple[float, float, float]]:
+def npv_curve(s: Any, finance: Any, result: Any, progress: bool = False, ray: str | None = None,
+              ray_cpus: int | None = None) -> list[tuple[float, float, float]]:
     """``(capacity_kwh, power_kw, npv_eur)`` of fixed sizes around the chosen one (its power-to-energy
-    ratio kept), each re-solved by the same sizing model with both sizes fixed; the chosen size included."""
+    ratio kept), each re-solved by the same sizing model with both sizes fixed; the chosen size included.
+    The sizes are the pieces of one :func:`~batterygym.scale.tasks.map_tasks` (Ray tasks under ``ray``)."""
     from batterygym.benchmarks.economics import size
+    from batterygym.scale.tasks import map_tasks
 
     cap = result.capacity_kwh or result.candidate_capacity_kwh
     pw = result.power_kw or result.candidate_power_kw
@@ -37,19 +38,26 @@ def npv_curve(s: Any, finance: Any, result: Any, progress: Callable[[Iterable], 
         return []
     if not result.capacity_kwh:
         result = size(s, finance, fixed_capacity_kwh=cap, fixed_power_kw=pw, always_build=True)
-    points = [(cap, pw, result.npv_eur)]
-    for f in progress(list(NPV_CURVE_FACTORS)):
-        r = size(s, finance, fixed_capacity_kwh=cap * f, fixed_power_kw=pw * f, always_build=True)
-        points.append((cap * f, pw * f, r.npv_eur))
-    return sorted(points)
+    sizes = [(cap * f, pw * f) for f in NPV_CURVE_FACTORS]
+    npvs = map_tasks(_fixed_size_npv, [(s, finance, c, p) for c, p in sizes], keys=[f"{c:,.0f} kWh" for c, _ in sizes],
+                     ray=ray, ray_cpus=ray_cpus, desc="NPV curve", unit="solve", progress=progress)
+    return sorted([(cap, pw, result.npv_eur), *((c, p, v) for (c, p), v in zip(sizes, npvs, strict=True))])
+
+
+def _fixed_size_npv(piece: tuple[Any, Any, float, float]) -> float:
+    """The NPV of one fixed size ``(scenario, finance, capacity_kwh, power_kw)``, by the sizing model."""
+    from batterygym.benchmarks.economics import size
+
+    s, finance, cap, pw = piece
+    return size(s, finance, fixed_capacity_kwh=cap, fixed_power_kw=pw, always_build=True).npv_eur
 
 
 def plot_sizing(s: Any, finance: Any, result: Any, path: str | os.PathLike[str], bounds: dict[str, Any],
-                progress: Callable[[Iterable], Iterable] = iter) -> Any:
+                progress: bool = False, ray: str | None = None, ray_cpus: int | None = None) -> Any:
     """NPV against size (left) and the chosen battery's dispatch in the week of the year's peak import (right)."""
     fig, axes = _figure(13, 4.5, 1, 2)
     ax = axes[0, 0]
-    curve = npv_curve(s, finance, result, progress)
+    curve = npv_curve(s, finance, result, progress, ray, ray_cpus)
     if curve:
         x = [c for c, _, _ in curve]
         y = [v / 1000 for _, _, v in curve]

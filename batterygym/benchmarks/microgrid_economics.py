@@ -30,6 +30,7 @@ FINANCE_OPTIONS = tuple(f.name for f in dataclasses.fields(Finance) if f.name !=
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from batterygym.core.microgrid_generator import MicrogridConfig
     from batterygym.core.microgrid_life import LifeParams
+    from batterygym.scale.tasks import add_ray_argument
 
     parser.add_argument("setting", choices=["microgrid"], help="the setting: microgrid (the BSS microgrid)")
     run = parser.add_argument_group("the run")
@@ -44,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           "(default: uniform; the optimum chooses its own)")
     run.add_argument("--seed", type=int, default=0, help="seed of the days' draws")
     run.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS", help="each day's MILP time limit")
+    add_ray_argument(run)
     cfg, life = MicrogridConfig(), LifeParams()
     site = parser.add_argument_group("microgrid (env keywords of MicrogridBSS-v0)")
     for name in CONFIG_OPTIONS:
@@ -103,23 +105,34 @@ def _read(args: argparse.Namespace) -> tuple[Any, Any, Finance]:
     return cfg, life, finance
 
 
-def run(args: argparse.Namespace) -> int:
+def year_piece(piece: tuple[Any, dict[str, Any], bool]) -> Any:
+    """One mode's year, ``(cfg, run_year keywords, day bar)``: a piece of the command's fan-out."""
     from tqdm.auto import tqdm
 
-    from batterygym.benchmarks.microgrid_year import MODES, appraise_year, run_year
+    from batterygym.benchmarks.microgrid_year import run_year
+
+    cfg, kwargs, bar = piece
+
+    def days_bar(days: Any) -> Any:
+        return tqdm(days, desc=f"{kwargs['mode']} days", unit="day", file=sys.stderr, disable=None)
+
+    return run_year(cfg, **kwargs, progress=days_bar if bar else None)
+
+
+def run(args: argparse.Namespace) -> int:
+    from batterygym.benchmarks.microgrid_year import MODES, appraise_year
+    from batterygym.scale.tasks import map_tasks
 
     check_output_paths(args)
     cfg, life, finance = _read(args)
     modes = MODES if args.mode == "both" else (args.mode,)
     order = None if args.policy == "milp" else (args.discharge_order or "uniform")
-    results, runs = {}, {}
-    for mode in modes:
-        def bar(days, mode=mode):
-            return tqdm(days, desc=f"{mode} days", unit="day", file=sys.stderr, disable=None)
-
-        runs[mode] = run_year(cfg, days=args.days, policy=args.policy, discharge_order=order, seed=args.seed,
-                              life=life, time_limit=args.time_limit, mode=mode, progress=bar)
-        results[mode] = appraise_year(runs[mode], finance, args.years)
+    kwargs = {"days": args.days, "policy": args.policy, "discharge_order": order, "seed": args.seed, "life": life,
+              "time_limit": args.time_limit}
+    years = map_tasks(year_piece, [(cfg, kwargs | {"mode": m}, args.ray is None) for m in modes], keys=modes,
+                      ray=args.ray, ray_cpus=args.ray_cpus, desc="modes", unit="year", progress=args.ray is not None)
+    runs = dict(zip(modes, years, strict=True))
+    results = {mode: appraise_year(runs[mode], finance, args.years) for mode in modes}
     print(format_economics(results))
     if args.json is not None:
         payload = results | {"config": {k: getattr(args, k) for k in (*CONFIG_OPTIONS, "n_packs")

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 import batterygym  # noqa: F401 - registers the ids
+from batterygym.agents.policy import PackedRun
 from batterygym.agents.seeds import eval_seeds
 
 REGRET_TOL = 1e-5
@@ -43,6 +44,10 @@ def as_policy(policy: Any, env: gym.Env) -> Callable[[np.ndarray], np.ndarray]:
         from batterygym.agents.policy import load_agent
 
         return load_agent(policy, env)
+    if isinstance(policy, PackedRun):
+        from batterygym.agents.policy import load_agent
+
+        return load_agent(policy.local_dir(), env)
     if hasattr(policy, "predict") and hasattr(policy, "policy"):  # an SB3 model
         from batterygym.agents.policy import SB3Policy
 
@@ -66,54 +71,67 @@ def evaluate_policies(
     env_kwargs: Mapping[str, Any] | None = None,
     progress: bool = False,
     optimum_options: Mapping[str, Any] | None = None,
+    ray: str | None = None,
+    ray_cpus: int | None = None,
 ) -> pd.DataFrame:
     """Every policy on every seed, with the optimum and idle of the same episode: one row each.
 
     ``policies`` maps a name to a policy (see :func:`as_policy`); the optimum is solved once per
-    seed with ``solve_optimal`` and the idle return is the zero action's.
+    seed with ``solve_optimal`` and the idle return is the zero action's. Each seed is one piece of
+    :func:`~batterygym.scale.tasks.map_tasks`, its policies bound afresh to its own envs: here, or as a
+    Ray task on the cluster ``ray`` names, where a run directory travels as a
+    :class:`~batterygym.agents.policy.PackedRun`. Both give the same rows.
     """
+    from batterygym.scale.tasks import map_tasks
+
+    seeds = list(eval_seeds(10) if seeds is None else seeds)
+    policies = dict(policies)
+    if ray is not None:
+        policies = {k: PackedRun.of(p, top_only=True) if isinstance(p, str | os.PathLike) else p
+                    for k, p in policies.items()}
+    pieces = [(policies, env_id, seed, dict(env_kwargs or {}), dict(optimum_options or {})) for seed in seeds]
+    rows = map_tasks(episode_rows, pieces, keys=[f"{env_id} seed {s}" for s in seeds], ray=ray, ray_cpus=ray_cpus,
+                     desc=f"evaluating {env_id}", unit="episode", progress=progress)
+    for part in rows:
+        if part and not part[0]["proven_optimal"]:
+            r = part[0]
+            warnings.warn(f"{env_id} seed {r['seed']}: the optimum stopped at its limit ({r['solver_status']}, gap "
+                          f"{100 * r['mip_gap']:.2f} %), not proven optimal: its regret is a lower bound", stacklevel=2)
+    return pd.DataFrame([row for part in rows for row in part])
+
+
+def episode_rows(piece: tuple[Mapping[str, Any], str, int, dict[str, Any], dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of :func:`evaluate_policies` for one seed: ``(policies, env_id, seed, env_kwargs, optimum_options)``."""
     from batterygym.baselines import solve_optimal
     from batterygym.baselines.rollout import rollout
 
-    seeds = list(eval_seeds(10) if seeds is None else seeds)
-    env_kwargs = dict(env_kwargs or {})
-    envs = {name: gym.make(env_id, **env_kwargs) for name in policies}
+    policies, env_id, seed, env_kwargs, optimum_options = piece
     idle_env = gym.make(env_id, **env_kwargs)
     zero = np.zeros(idle_env.action_space.shape, dtype=idle_env.action_space.dtype)
-    bound = {name: as_policy(p, envs[name]) for name, p in policies.items()}
+    idle_env.reset(seed=seed)
+    plan = solve_optimal(idle_env.unwrapped.scenario, **optimum_options)
+    idle, _ = rollout(idle_env, lambda _obs: zero, seed)
+    idle_env.close()
+    gain = plan.objective - idle
+    proven = plan.status == "optimal"
+    best = plan.objective if plan.bound is None else max(plan.bound, plan.objective)
     rows = []
-    iterator = seeds
-    if progress:
-        from tqdm import tqdm
-
-        iterator = tqdm(seeds, desc=f"evaluating {env_id}", unit="episode")
-    for seed in iterator:
-        idle_env.reset(seed=seed)
-        plan = solve_optimal(idle_env.unwrapped.scenario, **dict(optimum_options or {}))
-        idle, _ = rollout(idle_env, lambda _obs: zero, seed)
-        gain = plan.objective - idle
-        proven = plan.status == "optimal"
-        if not proven:
-            warnings.warn(f"{env_id} seed {seed}: the optimum stopped at its limit ({plan.status}, gap "
-                          f"{100 * plan.mip_gap:.2f} %), not proven optimal: its regret is a lower bound", stacklevel=2)
-        for name, policy in bound.items():
-            ret, _ = rollout(envs[name], policy, seed)
-            reg = plan.objective - ret
-            best = plan.objective if plan.bound is None else max(plan.bound, plan.objective)
-            if ret > best + REGRET_TOL * max(1.0, abs(best)):  # beyond the solver's own bound
-                raise RegretError(
-                    f"{name} earned {ret:.6f} > the optimum's bound {best:.6f} (plan {plan.objective:.6f}, "
-                    f"{plan.status}, gap {plan.mip_gap:.1e}) on {env_id} seed {seed}: the env and the MILP disagree"
-                )
-            rows.append({
-                "env_id": env_id, "policy": name, "seed": seed, "return": ret, "optimum": plan.objective,
-                "proven_optimal": proven, "mip_gap": plan.mip_gap, "idle": idle, "regret": max(reg, 0.0),
-                "captured": (ret - idle) / gain if abs(gain) > 1e-9 else np.nan,
-                "solver_status": plan.status, "solver_gap": plan.mip_gap, "optimum_bound": best,
-            })
-    for env in [*envs.values(), idle_env]:
+    for name, spec in policies.items():
+        env = gym.make(env_id, **env_kwargs)
+        ret, _ = rollout(env, as_policy(spec, env), seed)
         env.close()
-    return pd.DataFrame(rows)
+        if ret > best + REGRET_TOL * max(1.0, abs(best)):  # beyond the solver's own bound
+            raise RegretError(
+                f"{name} earned {ret:.6f} > the optimum's bound {best:.6f} (plan {plan.objective:.6f}, "
+                f"{plan.status}, gap {plan.mip_gap:.1e}) on {env_id} seed {seed}: the env and the MILP disagree"
+            )
+        rows.append({
+            "env_id": env_id, "policy": name, "seed": seed, "return": ret, "optimum": plan.objective,
+            "proven_optimal": proven, "mip_gap": plan.mip_gap, "idle": idle, "regret": max(plan.objective - ret, 0.0),
+            "captured": (ret - idle) / gain if abs(gain) > 1e-9 else np.nan,
+            "solver_status": plan.status, "solver_gap": plan.mip_gap, "optimum_bound": best,
+        })
+    return rows
 
 
 def regret(

@@ -50,21 +50,16 @@ def measure_studies(progress: bool = True, n_days: int = 365) -> dict[str, Any]:
     """Seconds of the year's sizing, a 5-cap lifetime and a 5-value sweep; the sizing's memory and replay."""
     from batterygym.benchmarks.economics import lifetime, sweep
 
-    def bar(desc: str):
-        from tqdm.auto import tqdm
-
-        return lambda xs: tqdm(xs, desc=desc, unit="solve", file=sys.stderr, disable=not progress, leave=False)
-
     s = year_scenario(n_days=n_days)
     if progress:
         print("sizing a year of the default site (in a fresh process) ...", file=sys.stderr, flush=True)
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         sized = pool.submit(measure_sizing, n_days).result()
     t0 = time.perf_counter()
-    lifetime(s, list(LIFETIME_CAPS), progress=bar("lifetime caps"))
+    lifetime(s, list(LIFETIME_CAPS), progress=progress)
     lifetime_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    sweep(s, "tariff_spread", list(SWEEP_SPREADS), progress=bar("sweep"), break_even_tol=1.0)
+    sweep(s, "tariff_spread", list(SWEEP_SPREADS), progress=progress, break_even_tol=1.0)
     sweep_s = time.perf_counter() - t0
     return {"n_steps": s.n_steps, **sized, "lifetime_5_s": lifetime_s, "sweep_5_s": sweep_s}
 

@@ -35,8 +35,9 @@ class TaskError(RuntimeError):
         super().__init__(f"{what}: {len(self.failures)} task(s) failed after {RETRIES} retry: {lines}")
 
 
-def add_ray_argument(parser: argparse.ArgumentParser) -> None:
-    """``--ray [ADDRESS]`` and ``--ray-cpus N`` on a command whose pieces can run as Ray tasks."""
+def add_ray_argument(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--ray [ADDRESS]`` and ``--ray-cpus N`` on a command (or a group of its options) whose pieces can
+    run as Ray tasks."""
     parser.add_argument("--ray", nargs="?", const=LOCAL, default=None, metavar="ADDRESS",
                         help="run the independent pieces as Ray tasks: on the cluster at ADDRESS ('auto' finds the "
                              f"one this machine belongs to), or on a Ray started for the run when no address is "
@@ -70,28 +71,29 @@ def connect(address: str, num_cpus: int | None = None) -> Any:
     return ray
 
 
-def _progress(total: int, desc: str, unit: str) -> Any:
+def _progress(total: int, desc: str, unit: str, show: bool) -> Any:
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=None)
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=None if show else True)
 
 
 def map_tasks(fn: Callable[[T], R], items: Sequence[T], *, keys: Sequence[Any] | None = None,
               ray: str | None = None, ray_cpus: int | None = None, desc: str = "tasks", unit: str = "task",
-              num_cpus: float = 1.0) -> list[R]:
+              num_cpus: float = 1.0, progress: bool = True) -> list[R]:
     """``[fn(item) for item in items]``, in order: here, or as Ray tasks when ``ray`` names a cluster.
 
     ``fn`` must be importable by the workers (a module-level function of an installed package) and
     ``items`` picklable. ``keys`` name the items in progress and errors (default: their positions).
-    Serially, an exception propagates as raised. On Ray, each task is retried once on any error; the
-    items that still fail are reported together, by key, in a :class:`TaskError`.
+    ``progress`` False hides the bar. Serially, an exception propagates as raised. On Ray, each task
+    is retried once on any error; the items that still fail are reported together, by key, in a
+    :class:`TaskError`.
     """
     items = list(items)
     keys = list(range(len(items))) if keys is None else list(keys)
     if len(keys) != len(items):
         raise ValueError(f"keys: {len(keys)} keys for {len(items)} items")
     if ray is None:
-        bar = _progress(len(items), desc, unit)
+        bar = _progress(len(items), desc, unit, progress)
         out = []
         for item in items:
             out.append(fn(item))
@@ -105,7 +107,7 @@ def map_tasks(fn: Callable[[T], R], items: Sequence[T], *, keys: Sequence[Any] |
     results: list[Any] = [None] * len(items)
     failures: list[tuple[Any, str]] = []
     pending = list(refs)
-    bar = _progress(len(items), f"{desc} (ray)", unit)
+    bar = _progress(len(items), f"{desc} (ray)", unit, progress)
     while pending:
         done, pending = mod.wait(pending, num_returns=1)
         for ref in done:
