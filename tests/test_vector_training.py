@@ -108,3 +108,28 @@ def test_vector_choice_is_checked() -> None:
     assert use_vector_env("batterygym/Industrial-v0", True, 1)
     with pytest.raises(ValueError, match="env.vector must be 'auto', true or false, got 'yes'"):
         use_vector_env("batterygym/Industrial-v0", "yes", 4)
+
+
+def test_reward_scale_multiplies_the_training_rewards_alone() -> None:
+    from batterygym.agents.train import check_hyperparams
+    from batterygym.agents.vector_training import VecRewardScale
+
+    def venv() -> DummyVecEnv:
+        return DummyVecEnv([lambda: make_train_env("batterygym/Industrial-v0", {"n_days": 1}, iter(range(7, 99)),
+                                                   "idle")])
+
+    plain, scaled = venv(), VecRewardScale(venv(), 0.01)
+    np.testing.assert_array_equal(plain.reset(), scaled.reset())
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        a = rng.uniform(-1, 1, (1, *plain.action_space.shape)).astype(np.float32)
+        s1, r1, d1, _ = plain.step(a)
+        s2, r2, d2, _ = scaled.step(a)
+        np.testing.assert_array_equal(s1, s2)
+        np.testing.assert_allclose(r2, 0.01 * r1, rtol=1e-12)
+        assert d1.tolist() == d2.tolist()
+    from stable_baselines3 import SAC
+
+    for bad in (0, -1.0, True, "x", float("inf")):
+        with pytest.raises(ValueError, match="env.reward_scale must be a positive number"):
+            check_hyperparams(SAC, {"env": {"reward_scale": bad}})

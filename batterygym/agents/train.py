@@ -85,7 +85,7 @@ def versions() -> dict[str, str]:
 
 # keywords train() passes to the algorithm itself; hyper-parameters may not set them
 _OWN_KWARGS = ("policy", "env", "seed", "device", "tensorboard_log", "verbose")
-_ENV_WRAPPER_KEYS = ("normalize_obs", "normalize_reward", "reward_baseline", "vector")
+_ENV_WRAPPER_KEYS = ("normalize_obs", "normalize_reward", "reward_baseline", "reward_scale", "vector")
 
 
 def check_hyperparams(cls: type, params: dict[str, Any]) -> tuple[int, dict[str, Any], Any]:
@@ -100,6 +100,9 @@ def check_hyperparams(cls: type, params: dict[str, Any]) -> tuple[int, dict[str,
     unknown = sorted(set(env_cfg) - set(_ENV_WRAPPER_KEYS))
     if unknown:
         raise ValueError(f"unknown hyperparams env key(s) {unknown}; known: {list(_ENV_WRAPPER_KEYS)}")
+    scale = env_cfg.get("reward_scale", 1.0)
+    if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0 < scale < float("inf"):
+        raise ValueError(f"hyperparams env.reward_scale must be a positive number, got {scale!r}")
     policy = params.pop("policy", "MlpPolicy")
     if not isinstance(policy, str):
         raise ValueError(f"hyperparams policy must be a string (an SB3 name or 'module:Class'), got {policy!r}")
@@ -198,6 +201,11 @@ def train(
             return make
 
         inner = DummyVecEnv([factory(i) for i in range(n_envs)])
+    scale = env_cfg.get("reward_scale", 1.0)
+    if scale != 1.0:
+        from batterygym.agents.vector_training import VecRewardScale
+
+        inner = VecRewardScale(inner, float(scale))
     venv = VecNormalize(
         inner,
         norm_obs=bool(env_cfg.get("normalize_obs", True)),

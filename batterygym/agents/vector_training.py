@@ -15,7 +15,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode
-from stable_baselines3.common.vec_env.base_vec_env import VecEnv
+from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvWrapper
 
 from batterygym.envs.vector import BatteryVectorEnv
 
@@ -142,3 +142,20 @@ def make_training_vec_env(env_id: str, n_envs: int, env_kwargs: dict[str, Any], 
     venv = gym.make_vec(env_id, num_envs=n_envs, vectorization_mode="vector_entry_point",
                         autoreset_mode=AutoresetMode.SAME_STEP, **env_kwargs)
     return SB3VectorEnv(venv, seeds, reward_baseline)
+
+
+class VecRewardScale(VecEnvWrapper):
+    """Training rewards times a fixed ``scale`` (``env.reward_scale`` in the hyper-parameters): one scale for
+    the whole run, so an off-policy replay buffer never mixes the scales that running reward normalisation
+    drifts through; every return is multiplied alike, so the optimal policy is unchanged."""
+
+    def __init__(self, venv: VecEnv, scale: float) -> None:
+        super().__init__(venv)
+        self.scale = scale
+
+    def reset(self) -> Any:
+        return self.venv.reset()
+
+    def step_wait(self) -> Any:
+        obs, rewards, dones, infos = self.venv.step_wait()
+        return obs, rewards * self.scale, dones, infos
