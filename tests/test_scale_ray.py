@@ -97,6 +97,8 @@ def test_techno_economic_commands_on_ray_print_the_serial_json(local_ray, tmp_pa
 def test_ray_cpus_is_checked_and_ray_missing_says_what_to_install(monkeypatch, capsys):
     assert main(["lifetime", "industrial", "--days", "3", "--caps", "none", "--ray", "--ray-cpus", "0"]) == 2
     assert "--ray-cpus must be at least 1" in capsys.readouterr().err
+    assert main(["lifetime", "industrial", "--days", "3", "--caps", "none", "--ray-cpus", "2"]) == 2
+    assert "--ray-cpus 2: it sizes the Ray that --ray starts" in capsys.readouterr().err
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(ImportError, match=r"batterygym\[scale\]"):
         require_ray()

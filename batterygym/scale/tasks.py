@@ -93,6 +93,8 @@ def map_tasks(fn: Callable[[T], R], items: Sequence[T], *, keys: Sequence[Any] |
     if len(keys) != len(items):
         raise ValueError(f"keys: {len(keys)} keys for {len(items)} items")
     if ray is None:
+        if ray_cpus is not None:
+            raise ValueError(f"--ray-cpus {ray_cpus}: it sizes the Ray that --ray starts; give --ray too")
         bar = _progress(len(items), desc, unit, progress)
         out = []
         for item in items:
