@@ -34,10 +34,15 @@ class SB3Policy:
         """Load ``run_dir/model.zip`` (or a checkpoint) with its saved normalisation statistics."""
         import pickle
 
+        import torch
+
         from batterygym.agents.recipes import algo_class
 
         run_dir = Path(run_dir)
         info = read_run(run_dir)
+        # One thread, as in training and in a Ray task: a float32 network's output then does not depend on
+        # where it runs (more threads split the sums differently), and a batch of one gains nothing from more.
+        torch.set_num_threads(1)
         cls_ = algo_class(info["algo"])
         model = cls_.load(Path(checkpoint) if checkpoint else run_dir / "model.zip", device="cpu")
         mean = var = None
