@@ -84,7 +84,7 @@ def test_a_run_trained_as_a_ray_task_comes_back_whole(local_ray, tmp_path):
     from stable_baselines3 import PPO
 
     there, local = (PPO.load(d / "model.zip", device="cpu").policy.state_dict() for d in (run_dir, here))
-    assert all(torch_equal(there[k], local[k]) for k in local)  # the same weights, trained here or there
+    assert all(bool((there[k] == local[k]).all()) for k in local)  # the same weights, trained here or there
     rows = evaluate_policies({"ppo": str(run_dir)}, ENV, [1_000_000_000], DAY, ray=local_ray)
     assert (rows["regret"] >= 0).all() and len(rows) == 1
 
@@ -93,10 +93,6 @@ def test_a_run_trained_as_a_ray_task_comes_back_whole(local_ray, tmp_path):
     ["lifetime", "industrial", "--days", "3", "--caps", "none,1,0.5"],
     ["sweep", "industrial", "--days", "3", "--param", "tariff_spread", "--values", "0.05,0.3"],
 ])
-def torch_equal(a, b) -> bool:
-    return bool((a == b).all())
-
-
 def test_techno_economic_commands_on_ray_print_the_serial_json(local_ray, tmp_path, argv):
     serial, remote = tmp_path / "serial.json", tmp_path / "ray.json"
     assert main([*argv, "--json", str(serial)]) == 0
