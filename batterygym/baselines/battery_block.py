@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+from pyomo.core.expr.relational_expr import EqualityExpression, InequalityExpression, RangedExpression
 
 from batterygym.core.battery import BatteryBank, BatteryParams
 
@@ -44,6 +45,21 @@ _PARTS = {"K", "KE", "c", "d", "e", "lost", "lost_index", "unit_keys", "fading",
 def lin(*terms: object) -> LinearExpression:
     """A linear expression from variables (coefficient 1) and ``(coefficient, variable)`` pairs."""
     return LinearExpression([MonomialTermExpression(t) if type(t) is tuple else t for t in terms])
+
+
+def row(lower: float | None, body: LinearExpression, upper: float | None
+        ) -> InequalityExpression | EqualityExpression | RangedExpression:
+    """The row ``lower <= body <= upper`` (None: no bound; equal bounds: an equality) as the relational
+    expression a Constraint stores. Built directly, it spares Pyomo's conversion of the tuple ``(lower,
+    body, upper)``: a constraint then takes 2.5 us to declare instead of 3.1 (an inequality's tuple) or
+    6.3 (an equality's)."""
+    if lower is None:
+        return InequalityExpression((body, upper), False)
+    if upper is None:
+        return InequalityExpression((lower, body), False)
+    if lower == upper:
+        return EqualityExpression((body, upper))
+    return RangedExpression((lower, body, upper), (False, False))
 
 
 def _per_step(name: str, x: float | Sequence[float] | np.ndarray, n: int, steps: int) -> list[list[float]]:
@@ -59,6 +75,15 @@ def _per_step(name: str, x: float | Sequence[float] | np.ndarray, n: int, steps:
     if bad.any():
         raise ValueError(f"{name} must be non-negative, got {float(a[bad][0])!r}")
     return a.tolist()
+
+
+def _bounds(limits: dict[Key, tuple[float, float]], side: int) -> tuple[float, float] | dict[Key, tuple[float, float]]:
+    """A power variable's bounds ``(0, limit)``: one pair when every key has the same limit (Pyomo sets
+    a variable from one pair in half the time of a dict of them), else one per key."""
+    first = next(iter(limits.values()), (0.0, 0.0))[side]
+    if all(lim[side] == first for lim in limits.values()):
+        return (0.0, first)
+    return {key: (0.0, lim[side]) for key, lim in limits.items()}
 
 
 class _Components:
@@ -139,15 +164,15 @@ class BatteryBlock:
                 continue
             cmax, dmax = self._limits[key]
             u = b.u[key]
-            b.excl.add((None, lin(b.c[key], (-cmax, u)), 0.0))
-            b.excl.add((None, lin(b.d[key], (dmax, u)), dmax))
+            b.excl.add(row(None, lin(b.c[key], (-cmax, u)), 0.0))
+            b.excl.add(row(None, lin(b.d[key], (dmax, u)), dmax))
             self.binaries.add(key)
             n += 1
         return n
 
     def simultaneous(self, tol: float) -> list[Key]:
         """The pairs without a binary whose solution charges and discharges more than ``tol`` kW at once."""
-        c, d, have = self.parts.c, self.parts.d, self.binaries
+        c, d, have = dict(self.parts.c.items()), dict(self.parts.d.items()), self.binaries  # plain dict lookups
         return [key for key in self.pairs
                 if (c[key].value or 0.0) > tol and (d[key].value or 0.0) > tol and key not in have]
 
@@ -263,8 +288,10 @@ def add_batteries(
     fade = (bank.half_fade * dt).tolist()  # capacity lost per kW of c or d
     cal = bank.coefficients(dt).calendar.tolist()  # share of nominal capacity lost per step
     lo, hi, cap = bank.soc_min.tolist(), bank.soc_max.tolist(), bank.capacity_kwh.tolist()
-    # lost is a variable where cycling or the calendar fades the unit, or its capacity is a variable
-    fades = [capacity is not None or fade[i] > 0.0 or cal[i] > 0.0 for i in range(n)]
+    # lost is a variable where cycling or the calendar fades the unit (by its parameters: a fade too small for
+    # a step's coefficient still gives the unit its lost), or its capacity is a variable
+    fades = [capacity is not None or u.fade_per_cycle > 0.0 or u.calendar_fade_per_day > 0.0 or fade[i] > 0.0
+             or cal[i] > 0.0 for i, u in enumerate(ps)]
 
     b = _Components(model, name)
     if windows is None:
@@ -277,8 +304,8 @@ def add_batteries(
     b.K = pyo.SetOf(power_keys)
     b.KE = pyo.SetOf([(i, t) for i, (a, z) in enumerate(spans) for t in range(a, z + 1)])
     limits = {(i, t): (cmax[i][t], dmax[i][t]) for i, t in power_keys}
-    b.c = pyo.Var(b.K, bounds={key: (0.0, lim[0]) for key, lim in limits.items()})
-    b.d = pyo.Var(b.K, bounds={key: (0.0, lim[1]) for key, lim in limits.items()})
+    b.c = pyo.Var(b.K, bounds=_bounds(limits, 0))
+    b.d = pyo.Var(b.K, bounds=_bounds(limits, 1))
     for part in step_vars:
         setattr(b, part, pyo.Var(b.K, within=pyo.NonNegativeReals))
     window: dict[Key, tuple[float | None, float | None]] = {}
@@ -304,13 +331,13 @@ def add_batteries(
         hi_terms: list[tuple] = [()] * n
     else:
         u0, (a, _) = ps[0], spans[0]
-        b.e0_def = pyo.Constraint(expr=(0.0, lin(e[0, a], (-u0.soc0 * u0.soh0, capacity)), 0.0))
+        b.e0_def = pyo.Constraint(expr=row(0.0, lin(e[0, a], (-u0.soc0 * u0.soh0, capacity)), 0.0))
         k0s, cal_rhs = [0.0], [0.0]
         cal_terms = [((-cal[0], capacity),) if cal[0] else ()]
         lo_terms, hi_terms = [((-lo[0] * u0.soh0, capacity),)], [((-hi[0] * u0.soh0, capacity),)]
     if power is not None:  # limits of the variables, so declared with them: c - P <= 0, d - P <= 0
-        b.c_rating = pyo.Constraint(b.K, rule=lambda _, i, t: (None, lin(c[i, t], (-1, power)), 0.0))
-        b.d_rating = pyo.Constraint(b.K, rule=lambda _, i, t: (None, lin(d[i, t], (-1, power)), 0.0))
+        b.c_rating = pyo.Constraint(b.K, rule=lambda _, i, t: row(None, lin(c[i, t], (-1, power)), 0.0))
+        b.d_rating = pyo.Constraint(b.K, rule=lambda _, i, t: row(None, lin(d[i, t], (-1, power)), 0.0))
 
     def add_rows() -> None:
         """The battery rows, in this order."""
@@ -318,26 +345,26 @@ def add_batteries(
         c, d, e, lost = (dict(v.items()) for v in (b.c, b.d, b.e, b.lost))
         # e[t+1] - e[t] - eta_c dt c[t] + dt / eta_d d[t] == 0
         b.unit_keys = pyo.SetOf(unit_keys)
-        b.energy = pyo.Constraint(b.unit_keys, rule=lambda _, i, t: (
+        b.energy = pyo.Constraint(b.unit_keys, rule=lambda _, i, t: row(
             0.0, lin(e[i, t + 1], (-1, e[i, t]), (-eta_c[i], c[i, t]), (inv_eta_d[i], d[i, t])), 0.0))
         # lost[t+1] - lost[t] - fade dt (c[t] + d[t]) (- cal Cap) == cal Cap (the constant when Cap is fixed)
         b.fading = pyo.SetOf([(i, t) for i, t in unit_keys if fades[i]])
         fading = b.fading
-        b.health = pyo.Constraint(fading, rule=lambda _, i, t: (cal_rhs[i], lin(
+        b.health = pyo.Constraint(fading, rule=lambda _, i, t: row(cal_rhs[i], lin(
             lost[i, t + 1], (-1, lost[i, t]), (-fade[i], c[i, t]), (-fade[i], d[i, t]), *cal_terms[i]), cal_rhs[i]))
         # e[t+1] + soc_min lost[t+1] (- soc_min soh0 Cap) >= soc_min K0
         # e[t+1] + soc_max lost[t+1] (- soc_max soh0 Cap) <= soc_max K0
-        b.soc_lo = pyo.Constraint(fading, rule=lambda _, i, t: (
+        b.soc_lo = pyo.Constraint(fading, rule=lambda _, i, t: row(
             lo[i] * k0s[i], lin(e[i, t + 1], (lo[i], lost[i, t + 1]), *lo_terms[i]), None))
-        b.soc_hi = pyo.Constraint(fading, rule=lambda _, i, t: (
+        b.soc_hi = pyo.Constraint(fading, rule=lambda _, i, t: row(
             None, lin(e[i, t + 1], (hi[i], lost[i, t + 1]), *hi_terms[i]), hi[i] * k0s[i]))
         if budget_kwh is not None:
             capped = [i for i in range(n) if math.isfinite(budget_kwh[i])]
             if capacity is None:
-                b.budget = pyo.Constraint(capped, rule=lambda _, i: (
+                b.budget = pyo.Constraint(capped, rule=lambda _, i: row(
                     None, lin(*((dt, c[i, t]) for t in range(*spans[i]))), float(budget_kwh[i])))
             else:
-                b.budget = pyo.Constraint(capped, rule=lambda _, i: (None, lin(
+                b.budget = pyo.Constraint(capped, rule=lambda _, i: row(None, lin(
                     *((dt, c[i, t]) for t in range(*spans[i])), (-float(budget_kwh[i]), capacity)), 0.0))
 
     out = BatteryBlock(b, ps, spans, dt, limits, e0, capacity, exclusive, add_rows)

@@ -144,7 +144,7 @@ def solve(s: FleetScenario, *, time_limit: float = 60.0, mip_gap: float = 1e-7, 
     t0 = time.perf_counter()
     parts = [asset_scenario(s, i) for i in range(s.n_assets)] if decompose and s.n_assets > 1 else [s]
     x = np.zeros((s.n_steps, s.n_assets, s.n_markets))
-    objective = bound = build_s = solve_s = 0.0
+    objective = bound = build_s = solve_s = solver_s = 0.0
     statuses, binaries, rounds = set(), 0, 0
     for i, part in enumerate(parts):
         remaining = time_limit - (time.perf_counter() - t0)
@@ -159,6 +159,7 @@ def solve(s: FleetScenario, *, time_limit: float = 60.0, mip_gap: float = 1e-7, 
         bound += info.bound
         build_s += b_s
         solve_s += info.seconds
+        solver_s += info.solver_seconds
         statuses.add(info.status)
         binaries += info.n_binaries
         rounds = max(rounds, info.rounds)
@@ -167,6 +168,7 @@ def solve(s: FleetScenario, *, time_limit: float = 60.0, mip_gap: float = 1e-7, 
     return Plan(
         objective=return_of(s, actions), actions=actions, schedule=schedule,
         status="optimal" if statuses == {"optimal"} else "time_limit", bound=-bound,
+        solver_seconds=solver_s,
         build_seconds=build_s, solve_seconds=solve_s, mip_gap=abs(objective - bound) / max(1.0, abs(objective)),
         details={"binaries": binaries, "rounds": rounds, "models": len(parts), "milp_objective": -objective},
     )

@@ -33,7 +33,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
-from batterygym.baselines.battery_block import add_batteries, lin
+from batterygym.baselines.battery_block import add_batteries, lin, row
 from batterygym.baselines.plan import Plan, plan_actions_of_powers
 from batterygym.baselines.solver import paused_gc, solve_exclusive
 from batterygym.core.battery import power_bounds, powers_of_shares, step_battery
@@ -109,9 +109,9 @@ def build_model(s: IndustrialScenario, sizing: Sizing | None = None, exclusive: 
     period = s.billing_period.tolist()
 
     # imp[t] - exp[t] - c[t] + d[t] == net[t]
-    m.balance = pyo.Constraint(m.T, rule=lambda _, t: (net[t], lin(imp[t], (-1, ex[t]), (-1, c[t]), d[t]), net[t]))
+    m.balance = pyo.Constraint(m.T, rule=lambda _, t: row(net[t], lin(imp[t], (-1, ex[t]), (-1, c[t]), d[t]), net[t]))
     # imp[t] - peak[k(t)] <= 0
-    m.peak_def = pyo.Constraint(m.T, rule=lambda _, t: (None, lin(imp[t], (-1, peak[period[t]])), 0.0))
+    m.peak_def = pyo.Constraint(m.T, rule=lambda _, t: row(None, lin(imp[t], (-1, peak[period[t]])), 0.0))
     bat.add_rows()  # after the site's rows
 
     # energy + demand + wear - credit (+ capital), in the order of terms the sum of its parts gives
@@ -156,7 +156,7 @@ def solve(s: IndustrialScenario, *, time_limit: float = 60.0, mip_gap: float = 1
     info = solve_exclusive(m, [bat], what="industrial MILP", time_limit=time_limit, mip_gap=mip_gap)
     plan = dispatch_plan(s, bat.charge_kw()[0], bat.discharge_kw()[0])
     plan.status, plan.build_seconds, plan.solve_seconds = info.status, build_s, info.seconds
-    plan.mip_gap, plan.bound = info.gap, -info.bound
+    plan.mip_gap, plan.bound, plan.solver_seconds = info.gap, -info.bound, info.solver_seconds
     plan.details = {"binaries": info.n_binaries, "rounds": info.rounds, "milp_objective": -info.objective}
     return plan
 

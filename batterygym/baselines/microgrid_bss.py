@@ -290,6 +290,7 @@ def solve(s: MicrogridScenario, *, time_limit: float = 60.0, mip_gap: float = 1e
     n_bin = sum(1 for v in m.component_data_objects(pyo.Var) if v.is_binary() and not v.fixed)
     return Plan(
         objective=float(schedule["reward"].sum()), actions=actions, schedule=schedule, status=status,
+        solver_seconds=info.solver_seconds,
         build_seconds=build_s, solve_seconds=solve_s, mip_gap=abs(obj - bound) / max(1.0, abs(m.const - obj)),
         bound=m.const - bound, details={"binaries": n_bin, "requests": s.n_requests, "rounds": rounds,
                                         "milp_objective": m.const - obj, "pack_cycles": float(model == "cycles")},

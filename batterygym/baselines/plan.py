@@ -26,7 +26,9 @@ class Plan:
     settled by the setting's own model, so replaying them after ``env.reset(seed=s)`` earns
     ``objective`` to rounding (the MILP's own value is ``details["milp_objective"]``);
     ``schedule`` holds the physical decisions and states per step. ``bound`` is the solver's bound
-    on any policy's return (``objective`` up to ``mip_gap``; None when unknown).
+    on any policy's return (``objective`` up to ``mip_gap``; None when unknown). ``build_seconds``
+    is the model's construction, ``solve_seconds`` its way through HiGHS (translation, rounds, solution
+    loading) and ``solver_seconds`` the part of that inside HiGHS's own runs.
     """
 
     objective: float
@@ -35,6 +37,7 @@ class Plan:
     status: str
     build_seconds: float = 0.0
     solve_seconds: float = 0.0
+    solver_seconds: float = 0.0
     mip_gap: float = 0.0
     details: dict[str, float] = field(default_factory=dict)
     bound: float | None = None

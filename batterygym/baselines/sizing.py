@@ -149,6 +149,7 @@ def solve_sizing(
     chosen = sizing_scenario(s, cap, pw)
     plan = dispatch_plan(chosen, bat.charge_kw()[0], bat.discharge_kw()[0])
     plan.status, plan.build_seconds, plan.solve_seconds, plan.mip_gap = info.status, build_s, info.seconds, info.gap
+    plan.solver_seconds = info.solver_seconds
     return SizingSolution(cap, pw, chosen, plan, total / years, no_battery / years, cap, pw, info.status,
                           build_s, info.seconds)
 

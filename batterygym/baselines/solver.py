@@ -1,4 +1,4 @@
-"""HiGHS through Pyomo: explicit limits, explicit status, and exact no-simultaneity on demand.
+"""HiGHS for the Pyomo models: explicit limits, explicit status, and exact no-simultaneity on demand.
 
 Every setting's MILP forbids charging and discharging in one step. Its LP relaxation is exact
 whenever its solution never does both: that solution is feasible for the MILP, hence optimal. So
@@ -9,12 +9,27 @@ this one loop, with its batteries built by :func:`~batterygym.baselines.battery_
 (which owns the binaries and their rows); a model with binaries of its own (the microgrid's slots)
 runs each round as a MIP.
 
+How a model reaches HiGHS (``path``, default :data:`DEFAULT_PATH`): the models are Pyomo models, and
+``"direct"`` hands them to highspy through :class:`~batterygym.baselines.highs_direct.DirectHighs`:
+every row read once, straight from its linear expression into the arrays of one ``addRows`` call,
+the solution written back onto the Pyomo variables in one pass, and after a round only the new
+binaries and their rows added to the live HiGHS model. Why: Pyomo's persistent interface
+(``"pyomo"``, still selectable) walks each expression twice, registers variables in many small calls,
+captures HiGHS's output through a pipe and re-scans the whole model every round: translating a V2G
+day took 3.4-4.5x HiGHS's own solve there (directly: 0.5x), and a 92-day quarter 12.8 s of its 25.3 s
+(directly: 1.8 s of 9.7; HiGHS 3.4 s either way; ``docs/speed.md``). Both paths give HiGHS the same
+columns in the same order, the same rows and options, so they return the same vertex (the tests tie
+them on every setting). ``SolveInfo.solver_seconds`` is the time inside HiGHS's runs; what
+``solve_optimal`` spends beyond it is the Pyomo model's construction, its reading and the plan
+(``batterygym benchmark speed`` reports the ratio).
+
 Speed (``batterygym benchmark speed``): a large model (from :data:`LARGE_MODEL_ROWS` rows, e.g.
-a year of hourly steps) goes to HiGHS with all its variables registered in one batch
-(:func:`load_model`), and its LP rounds use HiGHS's interior point method with crossover, about
-twice as fast as dual simplex there, still ending on a vertex. Smaller models take Pyomo's default
-path and dual simplex, unchanged. Where the optimum is not unique (equal prices in many hours),
-the two paths may return different optimal vertices: same objective, other actions.
+a year of hourly steps) gets its columns in declaration order (through Pyomo, registered in one
+batch by :func:`load_model`), and its LP rounds use HiGHS's interior point method with crossover,
+about twice as fast as dual simplex there, still ending on a vertex. Smaller models get their
+columns in order of first appearance and dual simplex. Where the optimum is not unique (equal prices
+in many hours), the two column orders may return different optimal vertices: same objective, other
+actions.
 """
 from __future__ import annotations
 
@@ -37,6 +52,9 @@ SIMULTANEITY_TOL_KW = 1e-6
 # (13k rows) and halves the solve of a year (53k rows); a week has 1k rows.
 LARGE_MODEL_ROWS = 20_000
 LP_SOLVERS = ("auto", "simplex", "ipm")
+# How a model reaches HiGHS (module docstring): read into arrays for highspy, or Pyomo's persistent interface.
+PATHS = ("direct", "pyomo")
+DEFAULT_PATH = "direct"
 
 
 @dataclass
@@ -47,6 +65,7 @@ class SolveInfo:
     seconds: float
     n_binaries: int
     rounds: int
+    solver_seconds: float = 0.0  # inside HiGHS's runs (the sum over rounds), part of ``seconds``
 
     @property
     def gap(self) -> float:
@@ -100,28 +119,40 @@ def load_model(opt, model: pyo.ConcreteModel) -> None:
     opt.add_variables(list(model.component_data_objects(pyo.Var, descend_into=True)))
 
 
-def solve_once(model: pyo.ConcreteModel, opt, what: str, infeasible_hint: Callable[[], str]) -> tuple:
-    """Solve and branch on the termination condition; load the solution only when there is one."""
-    res = opt.solve(model)
-    tc = res.termination_condition
+def outcome(tc: TerminationCondition, solution: SolutionStatus, message: str | None, what: str,
+            infeasible_hint: Callable[[], str]) -> str:
+    """The status of a run from its termination condition, or the error that says which and why."""
     if tc == TerminationCondition.convergenceCriteriaSatisfied:
-        status = "optimal"
-    elif tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit,
-                TerminationCondition.interrupted):
-        if res.solution_status not in (SolutionStatus.feasible, SolutionStatus.optimal):
+        return "optimal"
+    if tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit,
+              TerminationCondition.interrupted):
+        if solution not in (SolutionStatus.feasible, SolutionStatus.optimal):
             raise SolverError(f"{what}: HiGHS stopped ({tc.name}) before finding any feasible schedule; "
                               "raise time_limit")
-        status = "time_limit"
-    elif tc in (TerminationCondition.provenInfeasible, TerminationCondition.locallyInfeasible,
-                TerminationCondition.infeasibleOrUnbounded):
+        return "time_limit"
+    if tc in (TerminationCondition.provenInfeasible, TerminationCondition.locallyInfeasible,
+              TerminationCondition.infeasibleOrUnbounded):
         raise InfeasibleScenarioError(f"{what} is infeasible ({tc.name}): {infeasible_hint()}")
-    elif tc == TerminationCondition.unbounded:
+    if tc == TerminationCondition.unbounded:
         raise SolverError(f"{what} is unbounded: a price or limit is missing from the scenario")
-    else:
-        raise SolverError(f"{what}: HiGHS ended with {tc.name} ({res.termination_message!r})")
+    raise SolverError(f"{what}: HiGHS ended with {tc.name} ({message!r})")
+
+
+def _solve_pyomo(model: pyo.ConcreteModel, opt, what: str, infeasible_hint: Callable[[], str]
+                 ) -> tuple[str, float, float, float]:
+    """:func:`solve_once`, with HiGHS's cumulative run time after the run."""
+    res = opt.solve(model)
+    status = outcome(res.termination_condition, res.solution_status, getattr(res, "termination_message", None),
+                     what, infeasible_hint)
     res.solution_loader.load_vars()
     bound = res.objective_bound if res.objective_bound is not None else res.incumbent_objective
-    return status, float(res.incumbent_objective), float(bound)
+    return status, float(res.incumbent_objective), float(bound), float(res.timing_info.highs_time or 0.0)
+
+
+def solve_once(model: pyo.ConcreteModel, opt, what: str, infeasible_hint: Callable[[], str]) -> tuple:
+    """Solve through Pyomo's persistent interface ``opt`` and branch on the termination condition; load
+    the solution only when there is one. Returns ``(status, objective, bound)``."""
+    return _solve_pyomo(model, opt, what, infeasible_hint)[:3]
 
 
 def solve_exclusive(
@@ -135,6 +166,7 @@ def solve_exclusive(
     batch_load: bool | None = None,
     solver_options: Mapping[str, object] | None = None,
     infeasible_hint: Callable[[], str] = lambda: "no requirement check found the cause",
+    path: str | None = None,
 ) -> SolveInfo:
     """Solve ``model`` (minimisation) with charge/discharge exclusivity on the ``batteries`` in it.
 
@@ -144,52 +176,115 @@ def solve_exclusive(
     a model without integer variables are LPs: ``lp_solver`` picks HiGHS's method for them,
     ``"simplex"``, ``"ipm"`` (with crossover, so the solution is a vertex) or ``"auto"`` (IPM from
     :data:`LARGE_MODEL_ROWS` rows on); a model with integer variables of its own is a MIP from the
-    first round. ``batch_load`` hands the model to HiGHS with :func:`load_model` (None: from
-    :data:`LARGE_MODEL_ROWS` rows on); models with many variables per row (V2G's) gain from it at any
-    size. ``solver_options`` are further HiGHS options. ``SolveInfo.n_binaries`` counts the batteries'
-    binaries.
+    first round. ``batch_load`` gives HiGHS the columns in declaration order, as :func:`load_model`
+    does (None: from :data:`LARGE_MODEL_ROWS` rows on; models with many variables per row, V2G's, gain
+    from it at any size on the ``"pyomo"`` path); without it, in order of first appearance in the rows.
+    ``solver_options`` are further HiGHS options. ``path``: how the model reaches HiGHS, ``"direct"``
+    (:class:`~batterygym.baselines.highs_direct.DirectHighs`) or ``"pyomo"`` (Pyomo's persistent
+    interface); None: :data:`DEFAULT_PATH`. ``SolveInfo.n_binaries`` counts the batteries' binaries.
     """
     if lp_solver not in LP_SOLVERS:
         raise ValueError(f"lp_solver must be one of {LP_SOLVERS}, got {lp_solver!r}")
+    path = DEFAULT_PATH if path is None else path
+    if path not in PATHS:
+        raise ValueError(f"path must be one of {PATHS}, got {path!r}")
     with paused_gc():
         return _solve_rounds(model, batteries, what, time_limit, mip_gap, lp_solver, batch_load, solver_options,
-                             infeasible_hint)
+                             infeasible_hint, path)
+
+
+class _PyomoRounds:
+    """The rounds through Pyomo's persistent interface (the model re-read by its ``update`` each round)."""
+
+    def __init__(self, model: pyo.ConcreteModel, time_limit: float, mip_gap: float, batch: bool,
+                 options: Mapping[str, object]) -> None:
+        self.model = model
+        self.opt = _highs(time_limit, mip_gap)
+        self.opt.config.solver_options.update(options)
+        if batch:
+            load_model(self.opt, model)  # otherwise the first solve sets the instance
+        self.mip = any(not v.fixed and not v.is_continuous()
+                       for v in model.component_data_objects(pyo.Var, descend_into=True))
+        self._run_time = 0.0
+
+    def solve(self, time_limit: float, options: Mapping[str, object], what: str,
+              infeasible_hint: Callable[[], str]) -> tuple[str, float, float, float]:
+        self.opt.config.time_limit = time_limit
+        self.opt.config.solver_options.update(options)
+        status, obj, bound, run_time = _solve_pyomo(self.model, self.opt, what, infeasible_hint)
+        seconds, self._run_time = run_time - self._run_time, run_time
+        return status, obj, bound, seconds
+
+    def added_rows(self) -> None:
+        """Nothing: the next solve's update finds the new rows."""
+
+
+class _DirectRounds:
+    """The rounds through :class:`~batterygym.baselines.highs_direct.DirectHighs`: the model read once,
+    then only the rows each round adds."""
+
+    def __init__(self, model: pyo.ConcreteModel, time_limit: float, mip_gap: float, batch: bool,
+                 options: Mapping[str, object]) -> None:
+        from batterygym.baselines.highs_direct import DirectHighs
+
+        self.highs = DirectHighs(model, declared_columns=batch)
+        self.highs.load()
+        self.highs.set_options({"mip_rel_gap": mip_gap, **options})
+        self.mip = self.highs.n_integer > 0
+
+    def solve(self, time_limit: float, options: Mapping[str, object], what: str,
+              infeasible_hint: Callable[[], str]) -> tuple[str, float, float, float]:
+        h = self.highs
+        h.set_options({"time_limit": time_limit, **options})
+        res = h.run()
+        status = outcome(res.termination, res.solution_status, res.message, what, infeasible_hint)
+        h.load_vars()
+        bound = res.bound if res.bound is not None else res.incumbent
+        return status, float(res.incumbent), float(bound), res.seconds
+
+    def added_rows(self) -> None:
+        self.highs.update()
 
 
 def _solve_rounds(model: pyo.ConcreteModel, batteries: Sequence[BatteryBlock], what: str, time_limit: float,
                   mip_gap: float, lp_solver: str, batch_load: bool | None, solver_options: Mapping[str, object] | None,
-                  infeasible_hint: Callable[[], str]) -> SolveInfo:
+                  infeasible_hint: Callable[[], str], path: str) -> SolveInfo:
     """The rounds of :func:`solve_exclusive`."""
-    opt = _highs(time_limit, mip_gap)
-    if solver_options:
-        opt.config.solver_options.update(solver_options)
+    if path == "direct":
+        _check_highspy()
     t0 = time.perf_counter()
     n_rows = sum(len(c) for c in model.component_objects(pyo.Constraint, active=True, descend_into=True))
     large = n_rows >= LARGE_MODEL_ROWS
-    if large if batch_load is None else batch_load:
-        load_model(opt, model)  # otherwise the first solve sets the instance
     if lp_solver == "auto":
         lp_solver = "ipm" if large else "simplex"
-    mip = any(not v.fixed and not v.is_continuous()
-              for v in model.component_data_objects(pyo.Var, descend_into=True))
     for b in batteries:
         if b.exclusive == "binary":
             b.exclude(b.pairs)
     n_bin = sum(b.n_binaries for b in batteries)
-    rounds = 0
+    rounds_of = _DirectRounds if path == "direct" else _PyomoRounds
+    backend = rounds_of(model, time_limit, mip_gap, large if batch_load is None else batch_load,
+                        dict(solver_options or {}))
+    rounds, solver_s = 0, 0.0
     while True:
         rounds += 1
         remaining = time_limit - (time.perf_counter() - t0)
         if remaining <= 0:
             raise SolverError(f"{what}: time limit of {time_limit} s reached after {rounds - 1} rounds")
-        opt.config.time_limit = remaining
         # HiGHS keeps options between runs: set the method every round (a MIP chooses its own).
-        opt.config.solver_options["solver"] = lp_solver if not (mip or n_bin) else "choose"
-        opt.config.solver_options["run_crossover"] = "on"
-        status, obj, bound = solve_once(model, opt, what, infeasible_hint)
+        options = {"solver": lp_solver if not (backend.mip or n_bin) else "choose", "run_crossover": "on"}
+        status, obj, bound, seconds = backend.solve(remaining, options, what, infeasible_hint)
+        solver_s += seconds
         both = [(b, b.simultaneous(SIMULTANEITY_TOL_KW)) for b in batteries]
         if not any(keys for _, keys in both) or status != "optimal":
             if any(keys for _, keys in both):
                 raise SolverError(f"{what}: stopped ({status}) with simultaneous charge and discharge left")
-            return SolveInfo(status, obj, bound, time.perf_counter() - t0, n_bin, rounds)
+            return SolveInfo(status, obj, bound, time.perf_counter() - t0, n_bin, rounds, solver_s)
         n_bin += sum(b.exclude(keys) for b, keys in both)
+        backend.added_rows()
+
+
+def _check_highspy() -> None:
+    try:
+        import highspy  # noqa: F401
+    except ImportError:
+        raise SolverError("HiGHS is not available to Pyomo: install highspy (`pip install highspy`)") from None
