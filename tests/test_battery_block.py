@@ -219,16 +219,16 @@ def test_budget_per_kwh_and_power_variable() -> None:
 
 
 # ------------------------------------------------------------------------------------------ exclusivity
-def burning_model(exclusive: str) -> tuple[pyo.ConcreteModel, object]:
+def burning_model(exclusive: str, n_steps: int = 3) -> tuple[pyo.ConcreteModel, object]:
     """Net power held at zero and the final energy to minimise: charging and discharging at once burns
     energy in the losses, which the LP relaxation would do at full power every step."""
     b = BatteryParams(capacity_kwh=100.0, p_charge_kw=40.0, p_discharge_kw=40.0, eta_charge=0.9,
                       eta_discharge=0.9, soc0=0.5, soh0=1.0, fade_per_cycle=0.0)
     m = pyo.ConcreteModel()
-    bat = add_batteries(m, "battery", [b], 1.0, charge_max_kw=40.0, discharge_max_kw=40.0, n_steps=3,
+    bat = add_batteries(m, "battery", [b], 1.0, charge_max_kw=40.0, discharge_max_kw=40.0, n_steps=n_steps,
                         exclusive=exclusive)
-    m.net = pyo.Constraint(range(3), rule=lambda _, t: bat.c[0, t] - bat.d[0, t] == 0.0)
-    m.obj = pyo.Objective(expr=bat.e[0, 3])
+    m.net = pyo.Constraint(range(n_steps), rule=lambda _, t: bat.c[0, t] - bat.d[0, t] == 0.0)
+    m.obj = pyo.Objective(expr=bat.e[0, n_steps])
     return m, bat
 
 

@@ -9,14 +9,14 @@ import numpy as np
 import pyomo.environ as pyo
 import pytest
 from gymnasium.utils.seeding import np_random
+from test_battery_block import burning_model
 
 import batterygym  # noqa: F401 - registers the ids
 from batterygym.baselines import highs_direct, solve_optimal, solver
-from batterygym.baselines.battery_block import add_batteries, lin, row
+from batterygym.baselines.battery_block import lin, row
 from batterygym.baselines.highs_direct import DirectHighs
 from batterygym.baselines.plan import InfeasibleScenarioError, SolverError
 from batterygym.baselines.sizing import solve_sizing
-from batterygym.core.battery import BatteryParams
 from batterygym.core.finance import Finance
 from batterygym.core.industrial_generator import IndustrialSiteConfig, generate_industrial
 
@@ -74,19 +74,6 @@ def test_the_sizing_plan_reports_its_solver_seconds_on_both_paths(path) -> None:
     assert out["direct"].annual_cost_eur == pytest.approx(out["pyomo"].annual_cost_eur, rel=REL)
     for sol in out.values():
         assert 0.0 < sol.plan.solver_seconds <= sol.plan.solve_seconds
-
-
-def burning_model(exclusive: str) -> tuple[pyo.ConcreteModel, object]:
-    """Net power held at zero, the final energy to minimise: the LP burns energy charging and discharging
-    at once, so the loop adds binaries and solves again."""
-    b = BatteryParams(capacity_kwh=100.0, p_charge_kw=40.0, p_discharge_kw=40.0, eta_charge=0.9,
-                      eta_discharge=0.9, soc0=0.5, soh0=1.0, fade_per_cycle=0.0)
-    m = pyo.ConcreteModel()
-    bat = add_batteries(m, "battery", [b], 1.0, charge_max_kw=40.0, discharge_max_kw=40.0, n_steps=4,
-                        exclusive=exclusive)
-    m.net = pyo.Constraint(range(4), rule=lambda _, t: bat.c[0, t] - bat.d[0, t] == 0.0)
-    m.obj = pyo.Objective(expr=bat.e[0, 4])
-    return m, bat
 
 
 @pytest.mark.parametrize("exclusive", ["lazy", "binary"])

@@ -274,8 +274,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    env_kwargs = _json_arg("--env-kwargs", args.env_kwargs)
-    hyper = _json_arg("--hyperparams", args.hyperparams)
+    env_kwargs = json_object_arg("--env-kwargs", args.env_kwargs)
+    hyper = json_object_arg("--hyperparams", args.hyperparams)
     out = train(args.env, args.algo, args.steps, seed=args.seed, out=args.out, env_kwargs=env_kwargs,
                 hyperparams=hyper, progress_bar=not args.no_progress, agent=args.agent)
     rec = json.loads((out / "run.json").read_text())
@@ -285,7 +285,8 @@ def run(args) -> int:
     return 0
 
 
-def _json_arg(flag: str, text: str) -> dict[str, Any]:
+def json_object_arg(flag: str, text: str) -> dict[str, Any]:
+    """An option that holds a JSON object (``--env-kwargs``, ``--hyperparams``), or a ValueError naming it."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:

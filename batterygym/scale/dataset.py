@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from batterygym.agents.train import json_object_arg
 from batterygym.scale.tasks import SCALE_EXTRA, TaskError, add_ray_argument, connect, map_tasks
 
 METADATA = "_dataset.json"  # "_": pandas and pyarrow skip it when they read DIR
@@ -82,17 +83,6 @@ def parse_seeds(text: str) -> range:
     if seeds is None or seeds.start < 0 or not len(seeds):
         raise ValueError(f"--seeds must be A:B with 0 <= A < B (the seeds A..B-1), got {text!r}")
     return seeds
-
-
-def parse_env_kwargs(text: str) -> dict[str, Any]:
-    """``--env-kwargs``: a JSON object of ``gym.make`` keyword arguments."""
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"--env-kwargs must be a JSON object, got {text!r} ({exc.msg})") from None
-    if not isinstance(value, dict):
-        raise ValueError(f"--env-kwargs must be a JSON object, got {text!r}")
-    return value
 
 
 def _kwargs_json(env_kwargs: Mapping[str, Any] | None) -> str:
@@ -434,7 +424,7 @@ def run(args: argparse.Namespace) -> int:
 
     seeds = parse_seeds(args.seeds)
     env_id = resolve_env(args.env)
-    env_kwargs = parse_env_kwargs(args.env_kwargs)
+    env_kwargs = json_object_arg("--env-kwargs", args.env_kwargs)
     if args.time_limit is not None and not (args.time_limit > 0 and math.isfinite(args.time_limit)):
         raise ValueError(f"--time-limit must be a positive number of seconds, got {args.time_limit!r}")
     check_output_paths(args)
