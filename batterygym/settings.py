@@ -140,9 +140,11 @@ _ENTRIES = (
         entry_point="batterygym.envs.microgrid_bss:MicrogridBSSEnv",
         vector_entry_point="batterygym.envs.microgrid_vector:MicrogridBSSVectorEnv",
         scenario="batterygym.core.microgrid:MicrogridScenario", solver="batterygym.baselines.microgrid_bss:solve",
-        heuristics=("batterygym.baselines.microgrid_heuristics:MicrogridRule",), mpc=None,
+        heuristics=("batterygym.baselines.microgrid_heuristics:MicrogridRule",
+                    "batterygym.baselines.microgrid_heuristics:MicrogridLookahead"), mpc=None,
         episode="batterygym.benchmarks.microgrid_episode:COMMAND",
         steps_per_s=20_000.0, vector_ratio=0.20, milp_cases=_microgrid_cases(),
+        agents=("batterygym.agents.recipes:MICROGRID_KNOBS",),
     ),
 )
 

@@ -136,7 +136,7 @@ def test_render_and_state():
 def test_rule_reads_the_observation_and_beats_idle():
     env = gym.make(ENV_ID)
     rungs = heuristics_for(env)
-    assert list(rungs) == ["idle", "rule"]
+    assert list(rungs) == ["idle", "rule", "lookahead"]
     for seed in (0, 1):
         idle = rollout(env, rungs["idle"], seed=seed)[0]
         for order in ("uniform", "uneven"):

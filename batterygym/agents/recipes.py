@@ -83,6 +83,27 @@ def cap_policy(env: gym.Env, agent: Policy) -> Policy:
     return CapOffsetPolicy(env, agent, block_steps=BLOCK_STEPS)
 
 
+MICROGRID_BLOCK_STEPS = 3  # the knob agent's block: eight per day
+
+MICROGRID_KNOBS = AgentRecipe(
+    "knobs", "corrects the look-ahead plan: per category a lost swap's weight, and the storage's kept-energy value "
+    "and grid markup, chosen once per 3-hour block",
+    corrects="lookahead", view="batterygym.agents.recipes:knob_view", deploy="batterygym.agents.recipes:knob_policy",
+    steps={"ppo": 150_000, "sac": 15_000}, quick_steps={"ppo": 20_000, "sac": 3_000})
+
+
+def knob_view(env: gym.Env) -> gym.Env:
+    from batterygym.wrappers.microgrid_knobs import MicrogridKnobAction
+
+    return MicrogridKnobAction(env, block_steps=MICROGRID_BLOCK_STEPS)
+
+
+def knob_policy(env: gym.Env, agent: Policy) -> Policy:
+    from batterygym.wrappers.microgrid_knobs import MicrogridKnobPolicy
+
+    return MicrogridKnobPolicy(env, agent, block_steps=MICROGRID_BLOCK_STEPS)
+
+
 def recipes_for(env_id: str) -> dict[str, AgentRecipe]:
     """``plain`` and the recipes the id's setting lists, by name."""
     from batterygym.settings import load, setting_of_id

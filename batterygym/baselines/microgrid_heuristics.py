@@ -1,4 +1,5 @@
-"""Rule-based policy of ``MicrogridBSS-v0``: the source's operating rule (Marchesano et al. 2023)."""
+"""Rule-based policies of ``MicrogridBSS-v0``: the source's operating rule (Marchesano et al. 2023) and a
+look-ahead plan of the station's charging and the storage."""
 from __future__ import annotations
 
 import math
@@ -115,3 +116,18 @@ class MicrogridRule:
                 c = min(-net, b.p_charge_kw, room)
                 action[n_s + k] = share_of_power(c, b.p_charge_kw, b.p_discharge_kw)
                 net += c
+
+
+class MicrogridLookahead:
+    """Each station pack charged in the hour of the look-ahead that costs least against the risk of a lost swap,
+    the storage scheduled over the window (:class:`batterygym.wrappers.microgrid_plan.MicrogridPlanner`)."""
+
+    name = "lookahead"
+
+    def __init__(self, env: gym.Env) -> None:
+        from batterygym.wrappers.microgrid_plan import MicrogridPlanner
+
+        self.planner = MicrogridPlanner(env)
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        return self.planner.action(obs)
