@@ -61,6 +61,8 @@ class Setting:
     milp_cases: tuple[MilpSpeedCase, ...] = ()
     studies: str | None = None  # a module with ``measure_studies(progress)`` and ``study_targets(m, target)``
     agents: tuple[str, ...] = ()  # learned agents beside the plain algorithms (``AgentRecipe`` objects)
+    learned_target: float = 0.90  # target: the best learned rung's share of the optimum's gain, full benchmark
+    quick_learned_target: float | None = None  # the same under ``benchmark --quick`` (None: no target)
 
     def refs(self) -> dict[str, str]:
         """Every ``"module:attr"`` string of the entry, by field (heuristics and cases numbered)."""
@@ -114,6 +116,7 @@ _ENTRIES = (
         episode="batterygym.benchmarks.industrial_episode:COMMAND",
         steps_per_s=50_000.0, vector_ratio=0.30, milp_cases=_industrial_cases(),
         studies="batterygym.benchmarks.speed_studies", agents=("batterygym.agents.recipes:INDUSTRIAL_CAP",),
+        learned_target=0.95, quick_learned_target=0.85,
     ),
     Setting(
         name="fleet", env_id="batterygym/Fleet-v0",

@@ -75,3 +75,24 @@ def test_a_matching_run_is_loaded_not_retrained(tiny, capsys):
 def test_bad_benchmark_requests_fail_clearly():
     assert main(["benchmark", "--env", "batterygym/Nope-v0", "--episodes", "1"]) == 2
     assert main(["benchmark", "--episodes", "0"]) == 2
+
+
+def test_the_learned_rungs_targets_are_checked_on_the_summary(tiny):
+    from batterygym.benchmarks.agent_targets import format_targets
+    from batterygym.settings import setting_of_id
+
+    cfg, report = tiny
+    summary = report["summary_frame"]
+    learned = summary[summary["kind"] == "learned"]["captured"].max()
+    heuristic = summary[(summary["kind"] == "heuristic") & (summary["policy"] != "idle")]["captured"].max()
+    targets = {t["name"]: t for t in report["targets"]}
+    share = targets[f"{ENV}: best learned rung's gain captured"]
+    assert share["measured"] == pytest.approx(learned) and share["target"] == setting_of_id(ENV).learned_target
+    assert share["pass"] == (learned >= share["target"])
+    lead = targets[f"{ENV}: best learned over best heuristic"]
+    assert lead["measured"] == pytest.approx(learned - heuristic) and lead["pass"] == (learned > heuristic)
+    assert not any("SAC-family" in name for name in targets)  # no SAC rung in this run
+    lines = format_targets(report["targets"]).splitlines()
+    assert len(lines) == len(targets) and all(line[:4] in ("PASS", "MISS") for line in lines)
+    saved = json.loads(open(f"{cfg.out_dir}/report.json").read())
+    assert saved["targets"] == json.loads(json.dumps(report["targets"]))

@@ -24,6 +24,7 @@ import pandas as pd
 
 import batterygym
 from batterygym.agents.seeds import EVAL_SEED_BASE, eval_seeds, train_seed_range
+from batterygym.benchmarks.agent_targets import agent_targets, format_targets
 from batterygym.scale.tasks import add_ray_argument
 
 
@@ -245,6 +246,8 @@ def run_benchmark(cfg: BenchmarkConfig) -> dict[str, Any]:
         "summary": summary.to_dict(orient="records"),
         "wall_seconds": time.perf_counter() - t_start,
     }
+    report["targets"] = agent_targets(summary, cfg.quick_run, report["wall_seconds"],
+                                      set(env_ids) == set(registered_ids()))
     (out / "report.json").write_text(json.dumps(report, indent=2, default=_json_default))
     episodes.to_csv(out / "report.csv", index=False)
     summary.to_csv(out / "summary.csv", index=False)
@@ -372,6 +375,8 @@ def run(args: argparse.Namespace) -> int:
     report = run_benchmark(cfg)
     print()
     print(format_table(report["summary_frame"]))
+    if report["targets"]:
+        print("\n" + format_targets(report["targets"]))
     print(f"\nheld-out seeds {cfg.episodes} from {EVAL_SEED_BASE}; training seeds from {train_seed_range(cfg.seed)[0]}"
           f"; wall {report['wall_seconds']:.0f} s")
     print(f"report: {Path(cfg.out_dir) / 'report.json'}, {Path(cfg.out_dir) / 'report.csv'}; "
