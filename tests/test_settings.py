@@ -164,8 +164,8 @@ def test_bad_lookups_are_value_errors():
 def test_importing_the_registry_stays_light():
     """`import batterygym` registers the ids from the registry without importing an env, the model, pyomo,
     torch or ray; the modules that read the registry, and the command line's parser, import none of them either."""
-    heavy = ("pyomo", "torch", "ray", "tomli_w", "batterygym.envs.industrial", "batterygym.envs.fleet", "batterygym.envs.v2g",
-             "batterygym.envs.microgrid_bss")
+    heavy = ("pyomo", "torch", "ray", "tomli_w", "batterygym.envs.industrial", "batterygym.envs.fleet",
+             "batterygym.envs.v2g", "batterygym.envs.microgrid_bss")
     for modules, banned in (("batterygym", ("batterygym.core", *heavy)),
                             ("batterygym.baselines.rollout, batterygym.baselines.mpc, batterygym.benchmarks.episode",
                              heavy),

@@ -21,6 +21,17 @@ def _brute_level(net, energy, p_dis, dt):
     return max(hi, float(net.max()) - p_dis)
 
 
+def view_return(view: gym.Env, agent, seed: int) -> float:
+    """The return of ``agent`` (obs -> action) over one episode of a wrapped ``view``."""
+    obs, _ = view.reset(seed=seed)
+    total, done = 0.0, False
+    while not done:
+        obs, r, term, trunc, _ = view.step(agent(obs))
+        total += r
+        done = term or trunc
+    return total
+
+
 def test_fill_level_is_the_lowest_level_the_energy_holds():
     rng = np.random.default_rng(0)
     for _ in range(500):
@@ -65,13 +76,7 @@ def test_the_cap_policy_plays_the_view_hour_by_hour():
         return np.array([np.tanh(view[-4] * 3 - 2)], dtype=np.float32)  # any function of the view
 
     for seed in (2, 3):
-        view = CapOffsetAction(gym.make("batterygym/Industrial-v0"))
-        obs, _ = view.reset(seed=seed)
-        total, done = 0.0, False
-        while not done:
-            obs, r, term, trunc, _ = view.step(agent(obs))
-            total += r
-            done = term or trunc
+        total = view_return(CapOffsetAction(gym.make("batterygym/Industrial-v0")), agent, seed)
         plain = gym.make("batterygym/Industrial-v0")
         ret, _ = rollout(plain, CapOffsetPolicy(plain, agent), seed=seed)
         assert ret == pytest.approx(total, rel=1e-12)

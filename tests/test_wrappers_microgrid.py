@@ -6,6 +6,7 @@ import math
 import gymnasium as gym
 import numpy as np
 import pytest
+from test_wrappers import view_return
 
 import batterygym  # noqa: F401
 from batterygym.agents.recipes import recipe, recipes_for
@@ -86,13 +87,7 @@ def test_the_knob_policy_plays_the_view_hour_by_hour():
         return np.tanh(obs[:6] * 3 - 1).astype(np.float32)  # any function of the observation
 
     for seed in (2, 3):
-        view = MicrogridKnobAction(gym.make(ENV), block_steps=3)
-        obs, _ = view.reset(seed=seed)
-        total, done = 0.0, False
-        while not done:
-            obs, r, term, trunc, _ = view.step(agent(obs))
-            total += r
-            done = term or trunc
+        total = view_return(MicrogridKnobAction(gym.make(ENV), block_steps=3), agent, seed)
         plain = gym.make(ENV)
         ret, _ = rollout(plain, MicrogridKnobPolicy(plain, agent, block_steps=3), seed=seed)
         assert ret == pytest.approx(total, rel=1e-12)
