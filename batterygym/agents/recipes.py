@@ -66,7 +66,7 @@ V2G_ITEM = AgentRecipe(
 FLEET_ITEM = AgentRecipe(
     "item", "one asset's policy (its id in the observation) trained on its own reward, played on every asset",
     view="batterygym.wrappers.items:FleetAssetView", deploy="batterygym.wrappers.items:ItemwisePolicy",
-    steps={"ppo": 1_500_000, "sac": 100_000}, quick_steps={"ppo": 200_000, "sac": 10_000})
+    steps={"ppo": 1_500_000, "sac": 250_000}, quick_steps={"ppo": 200_000, "sac": 10_000})
 
 BLOCK_STEPS = 12  # the cap agent's block: two per day
 
